@@ -1,0 +1,128 @@
+"""The two building blocks every layer shares: `Parameter` and `Layer`.
+
+A `Parameter` is a value array and a gradient array of the same shape. A `Layer`
+owns parameters, computes `forward(x, *, training=False)` and, after a forward,
+`backward(grad)` returning dL/dx while filling its parameters' `.grad`.
+
+Conventions (see the introduction of the book):
+- batches are first: `x` has shape `(n, d)`; sequences are `(n, T, d)`;
+- a dense layer stores `W` with shape `(n_out, n_in)` and computes `Z = A @ W.T + b`;
+- `dX` always means dL/dX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["Parameter", "Layer", "NNKitError", "ShapeError", "BackwardBeforeForwardError"]
+
+
+class NNKitError(ValueError):
+    """Base class of the errors nnkit raises for bad input."""
+
+
+class ShapeError(NNKitError):
+    """An array arrived with a shape the layer cannot use."""
+
+
+class BackwardBeforeForwardError(RuntimeError):
+    """`backward` was called on a layer with nothing cached from a forward pass."""
+
+
+class Parameter:
+    """A learnable array and its gradient.
+
+    Attributes
+    ----------
+    value : np.ndarray
+        The current value; optimizers update it in place.
+    grad : np.ndarray
+        dL/dvalue, same shape and dtype as `value`; layers *accumulate* into it
+        (``grad += ...``) so that a parameter shared by several uses gets the sum,
+        and optimizers' ``zero_grad()`` resets it to zero.
+    requires_grad : bool
+        False for a frozen parameter: optimizers skip it.
+    """
+
+    __slots__ = ("value", "grad", "requires_grad")
+
+    def __init__(self, value: np.ndarray, *, requires_grad: bool = True):
+        value = np.asarray(value)
+        if not np.issubdtype(value.dtype, np.floating):
+            raise NNKitError(
+                f"Parameter values must be a floating-point array, got dtype {value.dtype}; "
+                "convert with np.asarray(value, dtype=np.float64)."
+            )
+        self.value = value
+        self.grad = np.zeros_like(value)
+        self.requires_grad = requires_grad
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value.dtype
+
+    def zero_grad(self) -> None:
+        self.grad.fill(0)
+
+    def __repr__(self) -> str:
+        frozen = "" if self.requires_grad else ", frozen"
+        return f"Parameter(shape={self.value.shape}, dtype={self.value.dtype}{frozen})"
+
+
+class Layer:
+    """Base class: a forward/backward pair with its own cache and named parameters.
+
+    Subclasses implement `forward(x, *, training=False)` and `backward(grad)` and
+    register parameters as attributes of type `Parameter`; `named_parameters()`
+    finds them (and those of child layers) in attribute order.
+    """
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        return self.forward(x, training=training)
+
+    # -- parameters ---------------------------------------------------------------
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield `(name, parameter)` pairs, names dotted as in PyTorch (`"0.weight"`)."""
+        for attr, obj in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(obj, Parameter):
+                yield prefix + attr, obj
+            elif isinstance(obj, Layer):
+                yield from obj.named_parameters(prefix + attr + ".")
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    @property
+    def name(self) -> str:
+        """The name used in error messages (Sequential sets a positional one)."""
+        return getattr(self, "_name", None) or type(self).__name__
+
+    def _require_cache(self, cache):
+        """Return `cache`, or raise a clear error if no forward pass filled it."""
+        if cache is None:
+            raise BackwardBeforeForwardError(
+                f"{self.name}.backward was called before {self.name}.forward: run a forward "
+                "pass on the same batch first (backward uses the values it cached)."
+            )
+        return cache
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
