@@ -16,7 +16,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["Parameter", "Layer", "NNKitError", "ShapeError", "BackwardBeforeForwardError"]
+__all__ = [
+    "Parameter", "Layer", "NNKitError", "ShapeError", "NonFiniteError",
+    "BackwardBeforeForwardError",
+]
 
 
 class NNKitError(ValueError):
@@ -25,6 +28,10 @@ class NNKitError(ValueError):
 
 class ShapeError(NNKitError):
     """An array arrived with a shape the layer cannot use."""
+
+
+class NonFiniteError(NNKitError):
+    """An array arrived containing NaN or infinity (often a sign of a diverging training run)."""
 
 
 class BackwardBeforeForwardError(RuntimeError):
@@ -83,14 +90,18 @@ class Layer:
     finds them (and those of child layers) in attribute order.
     """
 
+    #: True for layers whose training-mode forward draws random numbers (`Dropout`):
+    #: `Sequential` then passes its `rng` argument on to them.
+    uses_rng: bool = False
+
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def __call__(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        return self.forward(x, training=training)
+    def __call__(self, x: np.ndarray, *, training: bool = False, **kwargs) -> np.ndarray:
+        return self.forward(x, training=training, **kwargs)
 
     # -- parameters ---------------------------------------------------------------
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
@@ -124,5 +135,60 @@ class Layer:
             )
         return cache
 
+    def extra_repr(self) -> str:
+        """A short description of the layer's size or settings, e.g. ``"16->16"`` for a Dense."""
+        return ""
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+# -- input validation shared by layers and losses ----------------------------------------
+
+
+def as_float_array(x, who: str, what: str = "input", *, dtype=None) -> np.ndarray:
+    """Return `x` as a floating-point ndarray, or raise `NNKitError` naming `who`.
+
+    Integer and boolean arrays are cast to `dtype` (default float64); float arrays are
+    cast to `dtype` only if one is given (no copy when it already matches). Object,
+    complex and string arrays are rejected with a message saying what to pass instead.
+    """
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:  # ragged lists and the like
+            raise NNKitError(
+                f"{who}: could not turn the {what} into an array ({exc}); pass a NumPy "
+                "array of numbers with one sample per row."
+            ) from None
+    kind = x.dtype.kind
+    if kind == "f":
+        if dtype is not None and x.dtype != dtype:
+            x = x.astype(dtype)
+        return x
+    if kind in "iub":
+        return x.astype(np.float64 if dtype is None else dtype)
+    raise NNKitError(
+        f"{who}: the {what} has dtype {x.dtype}, expected real numbers (float32 or float64); "
+        "convert it with np.asarray(x, dtype=np.float64)."
+    )
+
+
+def check_finite(x: np.ndarray, who: str, what: str = "input") -> None:
+    """Raise `NonFiniteError` naming `who` if `x` holds NaN or infinity.
+
+    The common case costs one reduction and no temporary array: only when the sum is not
+    finite (NaN/inf present, or an overflowing but finite sum) are the entries inspected.
+    """
+    if x.size == 0 or np.isfinite(x.sum()):
+        return
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return  # the sum overflowed but every entry is finite
+    n_nan = int(np.isnan(x).sum())
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise NonFiniteError(
+        f"{who}: the {what} contains {n_nan} NaN and {int(bad.sum()) - n_nan} infinite "
+        f"value(s) (first at index {first}). Check the data, or, during training, lower the "
+        "learning rate: values usually blow up after too large a step."
+    )

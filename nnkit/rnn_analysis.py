@@ -1,0 +1,159 @@
+"""Measuring vanishing and exploding gradients through time (chapter 7).
+
+Backpropagation through time multiplies the gradient by one Jacobian per step::
+
+    dL/dh_{t-1} = dL/dh_t  J_t,     J_t = dh_t / dh_{t-1}
+
+(for the vanilla tanh cell ``J_t = diag(1 - h_t^2) W_hh``), so
+``dL/dh_0 = dL/dh_T J_T J_{T-1} ... J_1``, and the size of that product is governed
+by the singular values of the J_t and hence, roughly, by the spectral radius of
+``W_hh``. These helpers compute the pieces for the chapter's figures; all are exported
+from `nnkit.rnn`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import NNKitError, ShapeError
+
+__all__ = [
+    "step_jacobians", "grad_norm_vs_distance", "jacobian_product_singular_values",
+    "scale_spectral_radius",
+]
+
+
+def _forward_caches(layer, x, h0):
+    """Run `layer` forward and return (caches, x was a single sample)."""
+    if getattr(layer, "_cell", None) is None:
+        raise NNKitError(
+            f"expected a recurrent layer from nnkit.rnn (RNN, GatedRNN, LSTM, GRU), got "
+            f"{type(layer).__name__}."
+        )
+    x = np.asarray(x)
+    single = x.ndim == 2
+    if single:
+        x = x[None]  # (1, T, d)
+        if h0 is not None:
+            h0 = tuple(a[None] for a in h0) if isinstance(h0, tuple) else np.asarray(h0)[None]
+    layer.forward(x, h0)
+    caches, _, _ = layer._cache  # the per-step caches of the cell (same package)
+    return caches, single
+
+
+def step_jacobians(layer, x, h0=None) -> np.ndarray:
+    """The per-step state Jacobians ``J_t = d state_t / d state_{t-1}``, exactly.
+
+    ``J[..., t, a, b] = d state_t[a] / d state_{t-1}[b]`` (rows: the new state). The state
+    is ``h`` for RNN, GatedRNN and GRU, and ``[h, c]`` (2h entries, h first) for the LSTM.
+    Gate derivatives are included (for the gated cell this is more than the
+    ``diag(f) + diag(i phi') W`` of the syllabus, which holds the gates fixed).
+    Computed with the cell's own `step_backward` on one basis vector per row; parameter
+    gradients are not touched, but the layer's forward cache is replaced.
+
+    Shapes
+    ------
+    x (n, T, d) -> (n, T, S, S); one sample x (T, d) -> (T, S, S); S = h (2h for LSTM).
+    """
+    cell = layer._cell
+    caches, single = _forward_caches(layer, x, h0)
+    H, k = cell.n_hidden, cell.n_state
+    S = k * H
+    n = caches[0][0].shape[0]
+    eye = np.tile(np.eye(S, dtype=cell.dtype), (n, 1))  # (n*S, S), row i*S + a is e_a
+    dstate = tuple(eye[:, j * H:(j + 1) * H] for j in range(k))  # k arrays (n*S, h)
+    J = np.empty((n, len(caches), S, S), dtype=cell.dtype)  # (n, T, S, S)
+    for t, cache in enumerate(caches):
+        tiled = tuple(np.repeat(a, S, axis=0) for a in cache)  # every sample S times
+        _, dprev = cell.step_backward(dstate, tiled, accumulate=False)
+        J[:, t] = np.concatenate(dprev, axis=1).reshape(n, S, S)  # row a: d s_t[a]/d s_{t-1}
+    return J[0] if single else J
+
+
+def grad_norm_vs_distance(layer, x, h0=None, d_h_T=None) -> tuple[np.ndarray, np.ndarray]:
+    """``||dL/dh_t||`` against the distance ``T - t`` for a loss on the last state only.
+
+    The loss is ``L = sum_n <g_n, h_T>`` with ``g = d_h_T`` (default: every sample gets the
+    unit vector ``ones(h) / sqrt(h)``), so distance 0 has norm ``||g||`` and distance k is
+    ``||g J_T ... J_{T-k+1}||``. Full BPTT is used whatever ``layer.truncate`` says, and the
+    parameters' ``.grad`` are left as they were.
+
+    Returns ``(distances, norms)``: ``distances = 0, ..., T`` (T is h0) and the norm of
+    dL/dh (the h part for the LSTM) at that distance, averaged over the batch.
+
+    Shapes
+    ------
+    x (n, T, d) or (T, d); d_h_T (n, h) or None -> distances (T+1,), norms (T+1,).
+    """
+    saved = [p.grad.copy() for p in layer.parameters()]
+    truncate = layer.truncate
+    try:
+        layer.truncate = None
+        caches, single = _forward_caches(layer, x, h0)
+        n, H = caches[0][0].shape[0], layer.n_hidden
+        if d_h_T is None:
+            d_h_T = np.full((n, H), 1.0 / np.sqrt(H), dtype=layer.dtype)  # (n, h)
+        elif single:
+            d_h_T = np.asarray(d_h_T)[None]
+        layer.backward(None, d_h_T)
+        dh0 = layer.dh0[0] if isinstance(layer.dh0, tuple) else layer.dh0  # (n, h)
+        grads = np.concatenate([layer.state_grads, dh0[:, None]], axis=1)  # (n, T+1, h)
+    finally:
+        layer.truncate = truncate
+        for p, g in zip(layer.parameters(), saved):
+            p.grad[...] = g
+    norms = np.linalg.norm(grads, axis=2).mean(axis=0)  # (T+1,) index t; t = T is h0
+    T = len(caches)
+    norms = np.concatenate([norms[T - 1::-1], norms[T:]])  # reorder by distance 0..T
+    return np.arange(T + 1), norms
+
+
+def jacobian_product_singular_values(jacobians) -> np.ndarray:
+    """Singular values of the products ``J_T J_{T-1} ... J_{T-k+1}`` for k = 1, ..., T.
+
+    Row ``k-1`` holds the singular values (descending) of ``d state_T / d state_{T-k}``,
+    the product of the last k step Jacobians, e.g. from
+    ``step_jacobians(layer, x[0])``. Their growth or decay with k is the exploding or
+    vanishing gradient.
+
+    Shapes
+    ------
+    jacobians (T, S, S) -> (T, S).
+    """
+    J = np.asarray(jacobians, dtype=np.float64)
+    if J.ndim != 3 or J.shape[1] != J.shape[2]:
+        raise ShapeError(
+            "jacobian_product_singular_values: expected a stack of square Jacobians (T, S, S) "
+            f"for one sample, got {J.shape}; take one sample with step_jacobians(layer, x[0])."
+        )
+    T, S, _ = J.shape
+    P = np.eye(S)
+    out = np.empty((T, S))
+    for k in range(1, T + 1):
+        P = P @ J[T - k]  # (S, S): d state_T / d state_{T-k}
+        out[k - 1] = np.linalg.svd(P, compute_uv=False)
+    return out
+
+
+def scale_spectral_radius(W, rho: float) -> np.ndarray:
+    """Return ``W * rho / max|eig(W)|``: the same matrix rescaled to spectral radius `rho`.
+
+    Use it to set a recurrent weight in place:
+    ``rnn.weight_hh.value[...] = scale_spectral_radius(rnn.weight_hh.value, 1.2)``.
+
+    Shapes
+    ------
+    W (h, h) -> (h, h), same dtype.
+    """
+    W = np.asarray(W)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ShapeError(f"scale_spectral_radius: W must be square (h, h), got {W.shape}.")
+    if rho < 0:
+        raise NNKitError(f"scale_spectral_radius: rho must be >= 0, got {rho}.")
+    radius = np.max(np.abs(np.linalg.eigvals(W)))
+    if radius == 0:
+        raise NNKitError(
+            "scale_spectral_radius: W has spectral radius 0 (nilpotent, e.g. all zeros), so no "
+            "rescaling can change it; start from a random matrix."
+        )
+    return (W * (rho / radius)).astype(W.dtype)

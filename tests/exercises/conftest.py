@@ -1,0 +1,50 @@
+"""Fixtures for the exercise harness: every assignment's runs happen once per session.
+
+The first test that asks for an assignment's evaluation triggers the runs of *every*
+assignment selected in this session (so ``-k ex03`` runs only ex03), two processes at a
+time; later tests read the cached results.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import exercise_harness as harness  # noqa: E402
+
+ASSIGNMENTS = harness.assignment_names()
+
+
+def pytest_generate_tests(metafunc):
+    if "assignment" in metafunc.fixturenames:
+        metafunc.parametrize("assignment", ASSIGNMENTS)
+
+
+@pytest.fixture(scope="session")
+def _evaluations(request):
+    wanted = set()
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "assignment" in callspec.params:
+            wanted.add(callspec.params["assignment"])
+    workdir = harness.fresh_workdir()
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            todo = sorted((wanted | {name}) - set(cache))
+            cache.update(harness.evaluate_many(todo, workdir))
+        return cache[name]
+
+    yield get
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def evaluation(_evaluations, assignment):
+    return _evaluations(assignment)

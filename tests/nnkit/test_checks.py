@@ -1,0 +1,211 @@
+"""Tests of nnkit.checks: local messages, record mode, loading garbage, grader-side compare."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from nnkit import checks
+
+
+@pytest.fixture
+def record_dir(tmp_path, monkeypatch):
+    d = tmp_path / "records"
+    monkeypatch.setenv(checks.RECORD_ENV, str(d))
+    monkeypatch.setitem(checks._state, "seen", {})
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _local_mode(monkeypatch):
+    monkeypatch.delenv(checks.RECORD_ENV, raising=False)
+
+
+def _record(tmp_path, monkeypatch, sub, fn, *args, **kw):
+    d = tmp_path / sub
+    monkeypatch.setenv(checks.RECORD_ENV, str(d))
+    monkeypatch.setitem(checks._state, "seen", {})
+    fn(*args, **kw)
+    monkeypatch.delenv(checks.RECORD_ENV)
+    records, problems = checks.load_records(d)
+    assert not problems
+    return records
+
+
+# ---------------------------------------------------------------- local mode
+def test_close_passes_within_tolerance():
+    checks.check_close("t.a", np.array([1.0, 2.0 + 1e-9]), [1.0, 2.0])
+
+
+def test_close_message_names_worst_entry_expected_and_hint():
+    with pytest.raises(AssertionError) as err:
+        checks.check_close("t.a", np.array([[1.0, 2.0], [3.0, 9.0]]), [[1.0, 2.1], [3.0, 4.0]],
+                           hint="divide by n")
+    msg = str(err.value)
+    assert "'t.a'" in msg and "(1, 1)" in msg and "2 of 4 entries" in msg
+    assert "expected 4" in msg and "got 9" in msg and "Hint: divide by n" in msg
+
+
+def test_shape_mismatch_is_explained():
+    with pytest.raises(AssertionError, match=r"shape is \(3, 2\) but should be \(2, 3\).*transpose"):
+        checks.check_close("t.s", np.zeros((3, 2)), np.zeros((2, 3)))
+
+
+def test_hidden_message_never_shows_expected():
+    secret = 123.456789
+    with pytest.raises(AssertionError) as err:
+        checks.check_close("t.hidden.x", np.array([0.5]), np.array([secret]))
+    assert "123.45" not in str(err.value) and "relative error" in str(err.value)
+    with pytest.raises(AssertionError) as err:
+        checks.check_equal("t.hidden.lbl", "cat", "dog")
+    assert "dog" not in str(err.value)
+    with pytest.raises(AssertionError) as err:
+        checks.check_between("t.hidden.rate", 0.2, 0.71, 0.79)
+    assert "0.71" not in str(err.value) and "accepted range" in str(err.value)
+
+
+def test_hidden_without_expected_only_validates():
+    checks.check_close("t.hidden.x", np.ones(3))
+    with pytest.raises(AssertionError, match="plain data"):
+        checks.check_close("t.hidden.x", object())
+
+
+def test_equal_and_between():
+    checks.check_equal("t.e", np.array([1, 2]), [1, 2])
+    checks.check_equal("t.str", "relu", "relu")
+    with pytest.raises(AssertionError, match=r"index 1.*expected 3, got 2"):
+        checks.check_equal("t.e", [1, 2], [1, 3])
+    checks.check_between("t.b", 0.5, 0.4, 0.6)
+    with pytest.raises(AssertionError, match=r"0.7.*outside \[0.4, 0.6\]"):
+        checks.check_between("t.b", 0.7, 0.4, 0.6)
+    with pytest.raises(AssertionError):
+        checks.check_between("t.b", float("nan"), 0.4, 0.6)
+
+
+def test_nan_is_reported():
+    with pytest.raises(AssertionError, match="NaN or infinity"):
+        checks.check_close("t.n", np.array([1.0, np.nan]), [1.0, 2.0])
+
+
+def test_object_and_lying_values_are_refused():
+    class Liar:
+        def __eq__(self, other):
+            return True
+        __array_priority__ = 1000
+
+        def __array_function__(self, *a, **k):
+            return True
+
+    for bad in (Liar(), np.array([Liar()], dtype=object), {"a": 1}, [1, "a", Liar()]):
+        with pytest.raises(AssertionError, match="Check 't.o' failed"):
+            checks.check_close("t.o", bad, [1.0])
+
+
+def test_ndarray_subclass_is_judged_by_its_data():
+    class Lying(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, bool)
+
+        def __sub__(self, other):
+            return np.zeros(self.shape)
+
+        def __abs__(self):
+            return np.zeros(self.shape)
+
+    wrong = np.array([5.0, 6.0]).view(Lying)
+    with pytest.raises(AssertionError):
+        checks.check_close("t.sub", wrong, [1.0, 2.0])
+    with pytest.raises(AssertionError):
+        checks.check_equal("t.sub", wrong, [1.0, 2.0])
+
+
+def test_check_shape():
+    checks.check_shape("t.shape", np.zeros((2, 3)), (2, 3))
+    with pytest.raises(AssertionError, match=r"expected \(3, 2\), got \(2, 3\)"):
+        checks.check_shape("t.shape", np.zeros((2, 3)), (3, 2))
+
+
+# ---------------------------------------------------------------- record mode
+def test_record_mode_never_raises_and_round_trips(record_dir):
+    checks.set_cell("cell-a")
+    checks.check_close("t.a", np.arange(3.0), [9.0, 9.0, 9.0], rtol=1e-3, hint="h")
+    checks.check_close("t.a", np.arange(3.0))          # second occurrence
+    checks.check_close("t.bad", object())
+    checks.check_between("t.b", 0.5, 0.0, 1.0)
+    checks.set_cell(None)
+    records, problems = checks.load_records(record_dir)
+    assert problems == []
+    assert set(records) == {("t.a", 0), ("t.a", 1), ("t.bad", 0), ("t.b", 0)}
+    a = records[("t.a", 0)]
+    np.testing.assert_array_equal(a.value, np.arange(3.0))
+    np.testing.assert_array_equal(a.expected, [9.0, 9.0, 9.0])
+    assert a.params == {"rtol": 1e-3, "atol": 1e-8} and a.hint == "h" and a.cell == "cell-a"
+    assert records[("t.bad", 0)].error and records[("t.bad", 0)].value is None
+    assert records[("t.b", 0)].params == {"low": 0.0, "high": 1.0}
+    assert not any(p.suffix == ".tmp" for p in record_dir.iterdir())
+
+
+def test_load_records_tolerates_garbage(record_dir, tmp_path):
+    checks.check_close("t.ok", 1.0)
+    (record_dir / "zz-1.json").write_text("{not json")
+    (record_dir / "zz-2.json").write_text(json.dumps({"schema": 1, "name": "t.x", "occurrence": 0,
+                                                      "kind": "close", "params": {},
+                                                      "value": "../../etc/passwd.npy"}))
+    np.save(record_dir / "obj.npy", np.array([object()], dtype=object), allow_pickle=True)
+    (record_dir / "zz-3.json").write_text(json.dumps({"schema": 1, "name": "t.y", "occurrence": 0,
+                                                      "kind": "close", "params": {}, "value": "obj.npy"}))
+    secret = tmp_path / "secret.npy"
+    np.save(secret, np.array([42.0]))
+    os.symlink(secret, record_dir / "link.npy")
+    (record_dir / "zz-4.json").write_text(json.dumps({"schema": 1, "name": "t.z", "occurrence": 0,
+                                                      "kind": "close", "params": {}, "value": "link.npy"}))
+    big = record_dir / "zz-5.json"
+    big.write_text(" " * (checks.MAX_JSON_BYTES + 10))
+    records, problems = checks.load_records(record_dir)
+    assert set(records) == {("t.ok", 0)}
+    assert len(problems) == 5
+
+
+def test_duplicate_records_become_conflicts(record_dir):
+    checks.check_close("t.a", 1.0)
+    first = sorted(record_dir.glob("*.json"))[0]
+    (record_dir / "copy.json").write_text(first.read_text())
+    records, problems = checks.load_records(record_dir)
+    assert records[("t.a", 0)].error and "twice" in problems[0]
+
+
+def test_missing_directory_is_no_records(tmp_path):
+    records, problems = checks.load_records(tmp_path / "absent")
+    assert records == {} and problems
+
+
+# ---------------------------------------------------------------- grader-side compare
+def test_compare_uses_reference_tolerance_not_submitted(tmp_path, monkeypatch):
+    ref = _record(tmp_path, monkeypatch, "ref", checks.check_close, "t.hidden.v", np.array([1.0, 2.0]),
+                  rtol=1e-6, hint="scale by 1/n")[("t.hidden.v", 0)]
+    sub = _record(tmp_path, monkeypatch, "sub", checks.check_close, "t.hidden.v", np.array([1.0, 2.5]),
+                  rtol=10.0)[("t.hidden.v", 0)]
+    verdict = checks.compare(ref, sub)
+    assert not verdict.passed
+    assert "index 1" in verdict.message and "relative error of 0.25" in verdict.message
+    assert "scale by 1/n" in verdict.message and "expected" not in verdict.message
+    good = _record(tmp_path, monkeypatch, "good", checks.check_close, "t.hidden.v", [1.0, 2.0])
+    assert checks.compare(ref, good[("t.hidden.v", 0)]).passed
+
+
+def test_compare_between_uses_reference_bounds(tmp_path, monkeypatch):
+    ref = _record(tmp_path, monkeypatch, "ref", checks.check_between, "t.hidden.r", 0.75, 0.7, 0.8)
+    sub = _record(tmp_path, monkeypatch, "sub", checks.check_between, "t.hidden.r", 0.1, 0.0, 1.0)
+    verdict = checks.compare(ref[("t.hidden.r", 0)], sub[("t.hidden.r", 0)])
+    assert not verdict.passed and "0.7" not in verdict.message
+
+
+def test_compare_missing_and_invalid(tmp_path, monkeypatch):
+    ref = _record(tmp_path, monkeypatch, "ref", checks.check_equal, "t.e", 3)[("t.e", 0)]
+    assert "never ran" in checks.compare(ref, None).message
+    bad = checks.Record(name="t.e", error="not plain data")
+    v = checks.compare(ref, bad)
+    assert not v.passed and "not plain data" in v.message
