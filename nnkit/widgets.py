@@ -227,6 +227,10 @@ class Explorer:
         Figure size in inches.
     max_frames : int
         Largest number of combinations allowed; more raise `TooManyFramesError`.
+    canonical : callable, optional
+        ``canonical(values) -> dict`` keeps only the values that change the picture (for
+        example it drops a slope parameter when the chosen function has none).
+        Combinations with equal canonical values share one frame, drawn once.
     """
 
     def __init__(
@@ -240,6 +244,7 @@ class Explorer:
         dpi: int = 80,
         figsize: tuple[float, float] = (6, 3.5),
         max_frames: int = MAX_FRAMES,
+        canonical: Callable[[dict], Mapping] | None = None,
     ):
         if fmt not in _MIME:
             raise ValueError(f"fmt must be one of {sorted(_MIME)}, got {fmt!r}.")
@@ -253,6 +258,7 @@ class Explorer:
         self.dpi = dpi
         self.figsize = tuple(figsize)
         self.max_frames = max_frames
+        self.canonical = canonical
         self._check_size()
         self._html: str | None = None
 
@@ -307,15 +313,23 @@ class Explorer:
     def frames(self) -> Frames:
         """Draw every combination; identical pictures are stored once."""
         images: list[bytes] = []
-        seen: dict[bytes, int] = {}
+        seen: dict[bytes, int] = {}  # picture -> position in images
+        drawn: dict[str, int] = {}  # canonical values -> position in images
         index: list[int] = []
         for values in self.combinations():
-            data = self.frame_bytes(**values)
-            if data not in seen:
-                seen[data] = len(images)
-                images.append(data)
-            index.append(seen[data])
+            key = self._canonical_key(values)
+            if key not in drawn:
+                data = self.frame_bytes(**values)
+                drawn[key] = seen.setdefault(data, len(images))
+                if drawn[key] == len(images):
+                    images.append(data)
+            index.append(drawn[key])
         return Frames(images, index, self.shape, _MIME[self.fmt])
+
+    def _canonical_key(self, values: dict) -> str:
+        if self.canonical is None:
+            return repr(sorted(values.items()))
+        return repr(sorted(dict(self.canonical(dict(values))).items()))
 
     # -- static HTML ------------------------------------------------------------------
     def to_html(self) -> str:

@@ -127,7 +127,7 @@ def test_functions_do_not_modify_their_input(rng):
 def test_import_is_light_and_fast():
     """`import nnkit` and this half's modules load no plotting/widget/progress/scipy library."""
     code = (
-        "import sys, time; t = time.perf_counter(); import nnkit; "
+        "import sys, time, numpy; t = time.perf_counter(); import nnkit; "
         "import nnkit.core, nnkit.functional, nnkit.activations, nnkit.layers, nnkit.losses, "
         "nnkit.init, nnkit.gradcheck; dt = time.perf_counter() - t; "
         "heavy = [m for m in ('matplotlib', 'ipywidgets', 'tqdm', 'scipy') if m in sys.modules]; "
@@ -138,5 +138,6 @@ def test_import_is_light_and_fast():
             for _ in range(3)]
     outs = [r.stdout.split(" ", 1) for r in runs]
     assert all(o[1].strip() == "[]" for o in outs), outs
-    # numpy itself is part of the measured time here, so 150 ms budget for the whole import
-    assert min(float(o[0]) for o in outs) < 0.15, outs
+    # numpy is imported before the clock starts (it alone takes ~0.1-0.2 s on a busy
+    # 2-core machine); nnkit's own share must stay well inside the 150 ms budget.
+    assert min(float(o[0]) for o in outs) < 0.1, outs

@@ -1,0 +1,92 @@
+"""Typical wrong answers to Exercise 1; each must fail at least one hidden check.
+
+Format (see exercises/README.md): MUTATIONS is a list of dicts with "name", "cell" (the
+grade_id of an answer cell) and "source" (the full replacement source of that cell). The
+mutation named "hardcode" types in the visible answers: it passes the visible checks and must
+fail the hidden ones.
+"""
+
+MUTATIONS = [
+    {
+        "name": "by_hand_forgot_bias",
+        "cell": "forward_by_hand",
+        "source": (
+            "# z = W x, the biases left out (consistent otherwise)\n"
+            "z1 = np.array([-1.0, 4.5, 0.0])\n"
+            "a1 = np.array([0.0, 4.5, 0.0])\n"
+            "z2 = np.array([-5.0])\n"
+            "y_hat = np.array([-5.0])\n"
+        ),
+    },
+    {
+        "name": "relu_keeps_the_negative_side",
+        "cell": "relu",
+        "source": (
+            "def relu(z):\n"
+            "    return np.minimum(z, 0.0)\n"
+        ),
+    },
+    {
+        "name": "dense_without_bias",
+        "cell": "dense",
+        "source": (
+            "def dense(A, W, b):\n"
+            "    return A @ W.T\n"
+        ),
+    },
+    {
+        "name": "dense_weight_not_transposed",
+        "cell": "dense",
+        "source": (
+            "def dense(A, W, b):\n"
+            "    return A @ W + b\n"
+        ),
+    },
+    {
+        "name": "forward_skips_the_activation",
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    A = X\n"
+            "    for W, b in params:\n"
+            "        A = dense(A, W, b)\n"
+            "    return A\n"
+        ),
+    },
+    {
+        "name": "forward_relu_on_the_output",
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    A = X\n"
+            "    for W, b in params:\n"
+            "        A = relu(dense(A, W, b))\n"
+            "    return A\n"
+        ),
+    },
+    {
+        "name": "forward_stops_after_first_layer",
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    W, b = params[0]\n"
+            "    A = dense(X, W, b)\n"
+            "    if len(params) > 1:\n"
+            "        A = relu(A)\n"
+            "        W, b = params[-1]\n"
+            "        A = dense(A, W, b)\n"
+            "    return A\n"
+        ),
+    },
+    {
+        "name": "hardcode",
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    # the visible answers typed in\n"
+            "    if len(params) == 2:\n"
+            "        return np.array([[-1.5], [-5.5]])\n"
+            "    return np.zeros((X.shape[0], params[-1][0].shape[0]))\n"
+        ),
+    },
+]

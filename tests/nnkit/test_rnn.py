@@ -1,0 +1,393 @@
+"""Tests for nnkit.rnn: cells, sequence layers, BPTT (full and truncated), analysis helpers."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+import pytest
+
+from nnkit import BackwardBeforeForwardError, NNKitError, ShapeError, rnn
+from nnkit.gradcheck import numerical_gradient
+
+N, D, H = 2, 3, 4
+
+LAYERS = {
+    "rnn_tanh": lambda rng, **kw: rnn.RNN(D, H, rng=rng, **kw),
+    "rnn_relu": lambda rng, **kw: rnn.RNN(D, H, "relu", rng=rng, **kw),
+    "gated": lambda rng, **kw: rnn.GatedRNN(D, H, rng=rng, **kw),
+    "lstm": lambda rng, **kw: rnn.LSTM(D, H, rng=rng, **kw),
+    "gru": lambda rng, **kw: rnn.GRU(D, H, rng=rng, **kw),
+}
+
+
+def _state(layer, rng):
+    """A random initial state in the layer's public form."""
+    if isinstance(layer, rnn.LSTM):
+        return rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    return rng.normal(size=(N, H))
+
+
+def _final_dot(final, d_final) -> float:
+    if isinstance(final, tuple):
+        return sum(float(np.sum(a * b)) for a, b in zip(final, d_final))
+    return float(np.sum(final * d_final))
+
+
+def _max_rel(a, b) -> float:
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
+
+
+def _check_all(layer, objective, analytic: dict, leaves: dict, tol=1e-6):
+    """Central differences of `objective()` w.r.t. every leaf array vs the analytic gradient."""
+    for name, p in layer.named_parameters():
+        num = numerical_gradient(lambda _: objective(), p.value)
+        assert _max_rel(p.grad, num) < tol, f"{type(layer).__name__}.{name}"
+    for name, arr in leaves.items():
+        num = numerical_gradient(lambda _: objective(), arr)
+        assert _max_rel(analytic[name], num) < tol, f"{type(layer).__name__} d{name}"
+
+
+# -- gradient checks: full BPTT ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+@pytest.mark.parametrize("T", [1, 2, 5])
+def test_bptt_matches_central_differences(kind, T):
+    rng = np.random.default_rng(10 + T)
+    layer = LAYERS[kind](rng)
+    x = rng.normal(size=(N, T, D))
+    state0 = _state(layer, rng)
+    dout = rng.normal(size=(N, T, H))
+    d_final = _state(layer, rng)  # dL/dh_T (and dL/dc_T)
+
+    def objective():
+        out, final = layer.forward(x, state0)
+        return float(np.sum(out * dout)) + _final_dot(final, d_final)
+
+    layer.forward(x, state0)
+    dx = layer.backward(dout, d_final)
+    analytic = {"x": dx}
+    leaves = {"x": x}
+    if isinstance(layer, rnn.LSTM):
+        analytic.update(h0=layer.dh0[0], c0=layer.dh0[1])
+        leaves.update(h0=state0[0], c0=state0[1])
+    else:
+        analytic["h0"], leaves["h0"] = layer.dh0, state0
+    _check_all(layer, objective, analytic, leaves)
+
+
+@pytest.mark.parametrize("cls", [rnn.RNNCell, rnn.GatedCell, rnn.LSTMCell, rnn.GRUCell])
+def test_cell_one_step_backward(cls):
+    rng = np.random.default_rng(1)
+    cell = cls(D, H, rng=rng)
+    x = rng.normal(size=(N, D))
+    if cls is rnn.LSTMCell:
+        state = (rng.normal(size=(N, H)), rng.normal(size=(N, H)))
+        dstate = (rng.normal(size=(N, H)), rng.normal(size=(N, H)))
+    else:
+        state, dstate = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+
+    def objective():
+        return _final_dot(cell(x, state), dstate)
+
+    cell(x, state)
+    dx, dprev = cell.backward(dstate)
+    if cls is rnn.LSTMCell:
+        analytic, leaves = {"x": dx, "h": dprev[0], "c": dprev[1]}, {"x": x, "h": state[0], "c": state[1]}
+    else:
+        analytic, leaves = {"x": dx, "h": dprev}, {"x": x, "h": state}
+    _check_all(cell, objective, analytic, leaves)
+
+
+# -- truncated BPTT ------------------------------------------------------------------------
+
+
+def _truncated_objective(layer, x, state0, dout, d_final, k):
+    """L_k = sum_s <dout_s, h_s> with h_s recomputed over the k steps s-k+1..s from a
+    constant state (the state after step s-k, computed with the unperturbed model), or from
+    h0 when the window reaches the start; the final-state term belongs to s = T-1."""
+    T = x.shape[1]
+    starts = {}
+    for s in range(T):
+        a = s - k + 1
+        if a > 0:
+            _, st = layer.forward(x[:, :a], state0)
+            starts[s] = tuple(np.copy(v) for v in st) if isinstance(st, tuple) else np.copy(st)
+
+    def objective():
+        total = 0.0
+        for s in range(T):
+            a = max(s - k + 1, 0)
+            out, final = layer.forward(x[:, a:s + 1], starts.get(s, state0))
+            total += float(np.sum(out[:, -1] * dout[:, s]))
+            if s == T - 1:
+                total += _final_dot(final, d_final)
+        return total
+
+    return objective
+
+
+@pytest.mark.parametrize("kind", ["rnn_tanh", "gated", "lstm", "gru"])
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_truncated_bptt_is_the_gradient_of_the_truncated_objective(kind, k):
+    rng = np.random.default_rng(20 + k)
+    T = 5
+    layer = LAYERS[kind](rng, truncate=k)
+    x = rng.normal(size=(N, T, D))
+    state0 = _state(layer, rng)
+    dout = rng.normal(size=(N, T, H))
+    d_final = _state(layer, rng)
+    objective = _truncated_objective(layer, x, state0, dout, d_final, k)
+    layer.forward(x, state0)
+    dx = layer.backward(dout, d_final)
+    analytic, leaves = {"x": dx}, {"x": x}
+    if isinstance(layer, rnn.LSTM):
+        analytic.update(h0=layer.dh0[0], c0=layer.dh0[1])
+        leaves.update(h0=state0[0], c0=state0[1])
+    else:
+        analytic["h0"], leaves["h0"] = layer.dh0, state0
+    _check_all(layer, objective, analytic, leaves)
+
+
+def test_truncation_changes_the_gradient_and_long_truncation_is_full_bptt():
+    rng = np.random.default_rng(3)
+    x, dout = rng.normal(size=(N, 6, D)), rng.normal(size=(N, 6, H))
+    grads = {}
+    for k in (None, 2, 6, 50):
+        layer = rnn.RNN(D, H, rng=np.random.default_rng(0), truncate=k)
+        layer.forward(x)
+        dx = layer.backward(dout)
+        grads[k] = (dx, layer.weight_hh.grad.copy())
+    for k in (6, 50):
+        np.testing.assert_allclose(grads[k][0], grads[None][0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(grads[k][1], grads[None][1], rtol=1e-12, atol=1e-15)
+    assert not np.allclose(grads[2][1], grads[None][1])
+    # the last step's input gradient only sees outputs within 2 steps: unchanged by truncation
+    np.testing.assert_allclose(grads[2][0][:, -1], grads[None][0][:, -1], rtol=1e-12)
+
+
+# -- hand-worked case ----------------------------------------------------------------------
+
+
+def test_scalar_rnn_two_steps_by_hand():
+    w_ih, w_hh, b_ih, b_hh = 0.5, -0.8, 0.1, 0.2
+    x1, x2, h0 = 1.0, -2.0, 0.3
+    layer = rnn.RNN(1, 1, rng=np.random.default_rng(0))
+    for p, v in zip(layer.parameters(), (w_ih, w_hh, b_ih, b_hh)):
+        p.value[...] = v
+    # forward by hand: h_t = tanh(w_ih x_t + b_ih + w_hh h_{t-1} + b_hh)
+    h1 = math.tanh(w_ih * x1 + b_ih + w_hh * h0 + b_hh)
+    h2 = math.tanh(w_ih * x2 + b_ih + w_hh * h1 + b_hh)
+    out, hT = layer.forward(np.array([[[x1], [x2]]]), np.array([[h0]]))
+    np.testing.assert_allclose(out.ravel(), [h1, h2], rtol=1e-14)
+    assert hT.item() == pytest.approx(h2, rel=1e-14)
+    # backward by hand for L = h2: delta_t = dL/dh_t * (1 - h_t^2)
+    delta2 = 1 - h2**2
+    dh1 = delta2 * w_hh
+    delta1 = dh1 * (1 - h1**2)
+    layer.backward(np.zeros((1, 2, 1)), np.array([[1.0]]))
+    assert layer.weight_hh.grad.item() == pytest.approx(delta2 * h1 + delta1 * h0, rel=1e-13)
+    assert layer.weight_ih.grad.item() == pytest.approx(delta2 * x2 + delta1 * x1, rel=1e-13)
+    assert layer.bias_hh.grad.item() == pytest.approx(delta2 + delta1, rel=1e-13)
+    assert layer.dh0.item() == pytest.approx(delta1 * w_hh, rel=1e-13)
+
+
+def test_gated_cell_equation_by_hand():
+    cell = rnn.GatedCell(1, 1, rng=np.random.default_rng(0))
+    cell.weight_ih.value[:, 0] = [0.5, -1.0, 2.0]  # i, f, g rows
+    cell.weight_hh.value[:, 0] = [0.1, 0.2, 0.3]
+    cell.bias_ih.value[:] = [0.0, 1.0, 0.0]
+    cell.bias_hh.value[:] = 0.0
+    x, h = 0.4, -0.5
+
+    def sig(a):
+        return 1 / (1 + math.exp(-a))
+
+    i = sig(0.5 * x + 0.1 * h)
+    f = sig(-1.0 * x + 1.0 + 0.2 * h)
+    g = math.tanh(2.0 * x + 0.3 * h)
+    assert cell(np.array([[x]]), np.array([[h]])).item() == pytest.approx(f * h + i * g, rel=1e-14)
+
+
+# -- parameters, dtype, errors -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls,G", [(rnn.RNN, 1), (rnn.GatedRNN, 3), (rnn.LSTM, 4), (rnn.GRU, 3)])
+def test_pytorch_names_shapes_and_default_init(cls, G):
+    layer = cls(5, 7, rng=np.random.default_rng(0))
+    shapes = {name: p.shape for name, p in layer.named_parameters()}
+    assert shapes == {"weight_ih": (G * 7, 5), "weight_hh": (G * 7, 7),
+                      "bias_ih": (G * 7,), "bias_hh": (G * 7,)}
+    bound = 1 / math.sqrt(7)
+    for p in layer.parameters():
+        assert np.all(np.abs(p.value) <= bound)
+    assert np.std(layer.weight_hh.value) > 0.5 * bound / math.sqrt(3)  # not all zeros
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(0)
+    layer = rnn.LSTM(D, H, rng=rng, dtype=np.float32)
+    out, (hT, cT) = layer.forward(rng.normal(size=(N, 4, D)))
+    dx = layer.backward(np.ones_like(out))
+    assert out.dtype == hT.dtype == cT.dtype == dx.dtype == np.float32
+    assert all(p.grad.dtype == np.float32 for p in layer.parameters())
+
+
+def test_clear_errors():
+    rng = np.random.default_rng(0)
+    layer = rnn.RNN(D, H, rng=rng)
+    with pytest.raises(BackwardBeforeForwardError):
+        layer.backward(np.zeros((N, 2, H)))
+    with pytest.raises(ShapeError, match=r"RNN.*\(n, T, 3\).*\(2, 3\)"):
+        layer.forward(np.zeros((2, 3)))
+    with pytest.raises(ShapeError, match="h0"):
+        layer.forward(np.zeros((N, 2, D)), np.zeros((N, H + 1)))
+    layer.forward(np.zeros((N, 2, D)))
+    with pytest.raises(ShapeError, match="d_outputs"):
+        layer.backward(np.zeros((N, 3, H)))
+    with pytest.raises(NNKitError, match="truncate"):
+        rnn.RNN(D, H, truncate=0)
+    with pytest.raises(NNKitError, match="nonlinearity"):
+        rnn.RNN(D, H, "sigmoid")
+    with pytest.raises(TypeError, match="Generator"):
+        rnn.GRU(D, H, rng=0)
+
+
+def test_optimizers_and_clipping_work_on_rnn_parameters():
+    from nnkit import optim
+
+    rng = np.random.default_rng(0)
+    model = rnn.SequenceRegressor("gru", 2, 8, 1, rng=rng)
+    before = {n: p.value.copy() for n, p in model.named_parameters()}
+    opt = optim.Adam(model.named_parameters(), lr=1e-2)
+    x, y = rng.normal(size=(4, 5, 2)), rng.normal(size=(4, 1))
+    opt.zero_grad()
+    model.backward(100 * (model(x) - y))
+    total = optim.clip_grad_norm_(model.parameters(), 0.5)
+    assert total > 0.5
+    clipped = math.sqrt(sum(float(np.sum(p.grad**2)) for p in model.parameters()))
+    assert clipped == pytest.approx(0.5, rel=1e-6)
+    opt.step()
+    assert all(not np.array_equal(before[n], p.value) for n, p in model.named_parameters())
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gated", "lstm", "gru"])
+def test_sequence_regressor_gradients(cell):
+    from nnkit.gradcheck import check_gradients
+    from nnkit.losses import MSELoss
+
+    rng = np.random.default_rng(4)
+    model = rnn.SequenceRegressor(cell, 2, 3, 2, rng=rng)
+    x, y = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 2))
+    report = check_gradients(model, MSELoss(), x, y)
+    assert report.ok, str(report)
+
+
+# -- analysis helpers ----------------------------------------------------------------------
+
+
+def test_step_jacobians_of_vanilla_rnn_are_diag_phi_prime_times_W():
+    rng = np.random.default_rng(5)
+    layer = rnn.RNN(D, H, rng=rng)
+    x = rng.normal(size=(N, 4, D))
+    J = rnn.step_jacobians(layer, x)
+    out, _ = layer.forward(x)
+    expected = (1 - out**2)[..., None] * layer.weight_hh.value  # (n, T, h, h)
+    np.testing.assert_allclose(J, expected, rtol=1e-12, atol=1e-15)
+    assert rnn.step_jacobians(layer, x[1]).shape == (4, H, H)
+
+
+@pytest.mark.parametrize("kind", ["gated", "lstm", "gru"])
+def test_step_jacobians_match_finite_differences(kind):
+    rng = np.random.default_rng(6)
+    layer = LAYERS[kind](rng)
+    x = rng.normal(size=(5, D))  # one sample, T = 5
+    J = rnn.step_jacobians(layer, x)
+    cell = layer._cell
+    out, _ = layer.forward(x[None])
+    is_lstm = isinstance(layer, rnn.LSTM)
+    # rebuild state_{t-1} (with c for the LSTM) by stepping the cell, then differentiate one step
+    state = cell.zero_state(1)
+    for t in range(5):
+        s_prev = np.concatenate(state, axis=1)[0]  # (S,)
+
+        def step(s, t=t):
+            st = (s[None, :H], s[None, H:]) if is_lstm else (s[None],)
+            new, _ = cell.step_forward(x[None, t], st)
+            return np.concatenate(new, axis=1)[0]
+
+        S = s_prev.size
+        num = np.stack([numerical_gradient(lambda s, a=a: step(s)[a], s_prev.copy())
+                        for a in range(S)])  # (S, S)
+        np.testing.assert_allclose(J[t], num, rtol=1e-6, atol=1e-9)
+        state, _ = cell.step_forward(x[None, t], state)
+
+
+def test_grad_norm_vs_distance_is_the_jacobian_product_and_leaves_grads_alone():
+    rng = np.random.default_rng(7)
+    layer = rnn.RNN(D, H, rng=rng, truncate=2)
+    layer.weight_hh.grad[...] = 1.0
+    x = rng.normal(size=(1, 6, D))
+    dist, norms = rnn.grad_norm_vs_distance(layer, x)
+    assert list(dist) == list(range(7)) and norms[0] == pytest.approx(1.0)
+    J = rnn.step_jacobians(layer, x[0])
+    g = np.full(H, 1 / math.sqrt(H))
+    for k in range(1, 7):
+        g = g @ J[6 - k]  # dL/dh_{T-1-k}
+        assert norms[k] == pytest.approx(np.linalg.norm(g), rel=1e-10)
+    assert np.all(layer.weight_hh.grad == 1.0) and layer.truncate == 2
+
+
+def test_small_spectral_radius_vanishes_large_explodes():
+    rng = np.random.default_rng(8)
+    x = 0.1 * rng.normal(size=(4, 30, D))
+    finals = {}
+    for rho in (0.5, 2.0):
+        layer = rnn.RNN(D, 16, rng=np.random.default_rng(1))
+        layer.weight_hh.value[...] = rnn.scale_spectral_radius(layer.weight_hh.value, rho)
+        assert np.max(np.abs(np.linalg.eigvals(layer.weight_hh.value))) == pytest.approx(rho)
+        finals[rho] = rnn.grad_norm_vs_distance(layer, x)[1][-1]
+    assert finals[0.5] < 1e-6 < 1e-2 < finals[2.0]
+
+
+def test_jacobian_product_singular_values():
+    rng = np.random.default_rng(9)
+    J = rng.normal(size=(4, 3, 3))
+    sv = rnn.jacobian_product_singular_values(J)
+    assert sv.shape == (4, 3)
+    np.testing.assert_allclose(sv[0], np.linalg.svd(J[3], compute_uv=False))
+    np.testing.assert_allclose(sv[3], np.linalg.svd(J[3] @ J[2] @ J[1] @ J[0], compute_uv=False))
+    with pytest.raises(ShapeError, match="x\\[0\\]"):
+        rnn.jacobian_product_singular_values(rng.normal(size=(2, 4, 3, 3)))
+
+
+# -- optional: against PyTorch -------------------------------------------------------------
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed in this environment; the "
+                    "comparison with torch.nn.RNN/LSTM/GRU needs `pip install torch`")
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_same_outputs_and_gradients_as_pytorch(kind):
+    import torch
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    tm = getattr(torch.nn, kind)(D, H, batch_first=True).double()
+    layer = getattr(rnn, kind)(D, H, rng=rng)
+    rnn.load_torch_state_dict(layer, tm.state_dict())
+    x, dout = rng.normal(size=(N, 5, D)), rng.normal(size=(N, 5, H))
+    xt = torch.tensor(x, requires_grad=True)
+    out_t, _ = tm(xt)
+    (out_t * torch.tensor(dout)).sum().backward()
+    out, _ = layer.forward(x)
+    dx = layer.backward(dout)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    torch_params = dict(tm.named_parameters())
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad, torch_params[name + "_l0"].grad.numpy(),
+                                   rtol=1e-10, atol=1e-12)
