@@ -114,6 +114,18 @@ def _system_args() -> list[str]:
     return args
 
 
+def _parents(path: str, made: set[str]) -> list[str]:
+    """bwrap creates missing parents as 0700; create them 0755 so the sandbox user can pass."""
+    args: list[str] = []
+    parts = Path(path).parts[1:-1]
+    for i in range(1, len(parts) + 1):
+        parent = "/" + "/".join(parts[:i])
+        if parent not in made and parent not in ("/usr", "/tmp"):
+            made.add(parent)
+            args += ["--perms", "0755", "--dir", parent]
+    return args
+
+
 def _env(home: str, records: str) -> dict[str, str]:
     return {
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
@@ -187,8 +199,9 @@ def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, s
                *_system_args(), "--proc", "/proc", "--dev", "/dev",
                "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                "--perms", "1777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+        made: set[str] = set()
         for path in _python_paths():
-            cmd += ["--ro-bind", path, path]
+            cmd += _parents(path, made) + ["--ro-bind", path, path]
         cmd += ["--ro-bind", str(RUNNER), IN_BOX_RUNNER, "--bind", str(out_dir), IN_BOX_OUT]
         env = _env("/tmp/work", IN_BOX_OUT + "/records")
         if is_root:

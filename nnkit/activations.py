@@ -31,11 +31,11 @@ class _Activation(Layer):
         self._cache = None  # whatever backward needs, set by forward
 
     def _input(self, x) -> np.ndarray:
-        return as_float_array(x, self.name)
+        return as_float_array(x, self)
 
     def _grad(self, grad) -> tuple:
         cache = self._require_cache(self._cache)
-        grad = as_float_array(grad, self.name, "gradient passed to backward")
+        grad = as_float_array(grad, self, "gradient passed to backward")
         if grad.shape != cache[0].shape:
             raise ShapeError(
                 f"{self.name}.backward: expected a gradient of shape {cache[0].shape} (the "

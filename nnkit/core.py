@@ -146,49 +146,58 @@ class Layer:
 # -- input validation shared by layers and losses ----------------------------------------
 
 
-def as_float_array(x, who: str, what: str = "input", *, dtype=None) -> np.ndarray:
+def _who(who) -> str:
+    """A layer (its `.name`, computed only when an error is raised) or a plain string."""
+    return who if isinstance(who, str) else who.name
+
+
+def as_float_array(x, who, what: str = "input", *, dtype=None) -> np.ndarray:
     """Return `x` as a floating-point ndarray, or raise `NNKitError` naming `who`.
 
-    Integer and boolean arrays are cast to `dtype` (default float64); float arrays are
-    cast to `dtype` only if one is given (no copy when it already matches). Object,
-    complex and string arrays are rejected with a message saying what to pass instead.
+    `who` is the layer (or a string) to name in error messages. Integer and boolean arrays
+    are cast to `dtype` (default float64); float arrays are cast to `dtype` only if one is
+    given (no copy when it already matches). Object, complex and string arrays are rejected
+    with a message saying what to pass instead.
     """
-    if not isinstance(x, np.ndarray):
+    if type(x) is np.ndarray:
+        kind = x.dtype.kind
+        if kind == "f" and (dtype is None or x.dtype == dtype):
+            return x  # the common case, kept cheap for small batches
+    else:
         try:
             x = np.asarray(x)
         except (ValueError, TypeError) as exc:  # ragged lists and the like
             raise NNKitError(
-                f"{who}: could not turn the {what} into an array ({exc}); pass a NumPy "
+                f"{_who(who)}: could not turn the {what} into an array ({exc}); pass a NumPy "
                 "array of numbers with one sample per row."
             ) from None
-    kind = x.dtype.kind
+        kind = x.dtype.kind
     if kind == "f":
-        if dtype is not None and x.dtype != dtype:
-            x = x.astype(dtype)
-        return x
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
     if kind in "iub":
         return x.astype(np.float64 if dtype is None else dtype)
     raise NNKitError(
-        f"{who}: the {what} has dtype {x.dtype}, expected real numbers (float32 or float64); "
-        "convert it with np.asarray(x, dtype=np.float64)."
+        f"{_who(who)}: the {what} has dtype {x.dtype}, expected real numbers (float32 or "
+        "float64); convert it with np.asarray(x, dtype=np.float64)."
     )
 
 
-def check_finite(x: np.ndarray, who: str, what: str = "input") -> None:
+def check_finite(x: np.ndarray, who, what: str = "input") -> None:
     """Raise `NonFiniteError` naming `who` if `x` holds NaN or infinity.
 
-    The common case costs one reduction and no temporary array: only when the sum is not
-    finite (NaN/inf present, or an overflowing but finite sum) are the entries inspected.
+    The common case costs two reductions and no temporary array: NaN propagates through
+    maximum and minimum, +inf shows in the maximum and -inf in the minimum (a sum would be
+    cheaper but overflows, with a warning, on large finite values). Only when one of them
+    is not finite are the entries inspected to write the message.
     """
-    if x.size == 0 or np.isfinite(x.sum()):
+    if x.size == 0 or (np.isfinite(np.maximum.reduce(x, axis=None))
+                       and np.isfinite(np.minimum.reduce(x, axis=None))):
         return
     bad = ~np.isfinite(x)
-    if not bad.any():
-        return  # the sum overflowed but every entry is finite
     n_nan = int(np.isnan(x).sum())
     first = tuple(int(i) for i in np.argwhere(bad)[0])
     raise NonFiniteError(
-        f"{who}: the {what} contains {n_nan} NaN and {int(bad.sum()) - n_nan} infinite "
+        f"{_who(who)}: the {what} contains {n_nan} NaN and {int(bad.sum()) - n_nan} infinite "
         f"value(s) (first at index {first}). Check the data, or, during training, lower the "
         "learning rate: values usually blow up after too large a step."
     )

@@ -57,7 +57,7 @@ def _balanced_labels(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 # -- synthetic classification sets ---------------------------------------------------------
-def make_xor(n: int, *, noise: float = 0.2, rng: np.random.Generator):
+def make_xor(n: int, *, noise: float = 0.2, rng: np.random.Generator | None = None):
     """The XOR problem: four Gaussian clouds at the corners of ``[-1, 1]^2``.
 
     A sample at corner ``(s1, s2)`` (signs) gets label 1 when the signs differ, 0 when they
@@ -76,7 +76,7 @@ def make_xor(n: int, *, noise: float = 0.2, rng: np.random.Generator):
     return X, y
 
 
-def make_moons(n: int, *, noise: float = 0.1, rng: np.random.Generator):
+def make_moons(n: int, *, noise: float = 0.1, rng: np.random.Generator | None = None):
     """Two interleaving half circles (class 0 on top, class 1 below, shifted right).
 
     Class 0: ``(cos s, sin s)``; class 1: ``(1 - cos s, 0.5 - sin s)``, ``s`` uniform in
@@ -96,7 +96,8 @@ def make_moons(n: int, *, noise: float = 0.1, rng: np.random.Generator):
     return X, y.astype(np.int64)
 
 
-def make_circles(n: int, *, noise: float = 0.05, factor: float = 0.5, rng: np.random.Generator):
+def make_circles(n: int, *, noise: float = 0.05, factor: float = 0.5,
+                 rng: np.random.Generator | None = None):
     """Two concentric circles: class 0 of radius 1, class 1 of radius `factor` (< 1).
 
     Angles are uniform in ``[0, 2 pi)``; Gaussian noise of standard deviation `noise`.
@@ -107,7 +108,10 @@ def make_circles(n: int, *, noise: float = 0.05, factor: float = 0.5, rng: np.ra
     rng = _rng(rng, "make_circles")
     noise = _noise(noise, "make_circles")
     if not 0.0 < factor < 1.0:
-        raise NNKitError(f"make_circles: factor (inner radius / outer radius) must lie in (0, 1), got {factor!r}.")
+        raise NNKitError(
+            f"make_circles: factor (inner radius / outer radius) must lie in (0, 1), "
+            f"got {factor!r}."
+        )
     y = _balanced_labels(n, 2, rng)                                  # (n,)
     angle = rng.uniform(0.0, 2.0 * np.pi, n)                         # (n,)
     radius = np.where(y == 0, 1.0, float(factor))                    # (n,)
@@ -117,7 +121,7 @@ def make_circles(n: int, *, noise: float = 0.05, factor: float = 0.5, rng: np.ra
 
 
 def make_spirals(n: int, *, n_classes: int = 2, noise: float = 0.1, turns: float = 1.0,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator | None = None):
     """Interleaved spiral arms, one per class.
 
     Arm ``k`` is ``r (cos theta, sin theta)`` with ``r`` uniform in ``[0.05, 1]`` and
@@ -139,7 +143,7 @@ def make_spirals(n: int, *, n_classes: int = 2, noise: float = 0.1, turns: float
 
 
 def make_blobs(n: int, *, centers=3, std: float = 1.0, n_features: int = 2, box=(-5.0, 5.0),
-               rng: np.random.Generator):
+               rng: np.random.Generator | None = None):
     """Isotropic Gaussian clusters, one class per centre.
 
     `centers` is either a number ``k`` (centres drawn uniformly in ``box`` in each of
@@ -158,7 +162,10 @@ def make_blobs(n: int, *, centers=3, std: float = 1.0, n_features: int = 2, box=
     else:
         C = np.asarray(centers, dtype=np.float64)
         if C.ndim != 2:
-            raise NNKitError(f"make_blobs: centers must be a number or an array (k, d), got shape {C.shape}.")
+            raise NNKitError(
+                f"make_blobs: centers must be a number or an array (k, d), "
+                f"got shape {C.shape}."
+            )
     y = _balanced_labels(n, C.shape[0], rng)                         # (n,)
     X = C[y] + std * rng.standard_normal((n, C.shape[1]))            # (n, d)
     return X, y.astype(np.int64)
@@ -169,8 +176,8 @@ def _sin_pi(x):
     return np.sin(np.pi * x)
 
 
-def make_regression_1d(n: int, *, noise: float = 0.1, rng: np.random.Generator, fn=_sin_pi,
-                       low: float = -1.0, high: float = 1.0):
+def make_regression_1d(n: int, *, noise: float = 0.1, rng: np.random.Generator | None = None,
+                       fn=_sin_pi, low: float = -1.0, high: float = 1.0):
     """Noisy samples of a function of one variable: ``y = fn(x) + noise * N(0, 1)``.
 
     ``x`` is uniform in ``[low, high)`` and sorted (convenient for line plots); the default
@@ -184,13 +191,16 @@ def make_regression_1d(n: int, *, noise: float = 0.1, rng: np.random.Generator, 
     x = np.sort(rng.uniform(low, high, n))                           # (n,)
     f = np.asarray(fn(x), dtype=np.float64)
     if f.shape != x.shape:
-        raise NNKitError(f"make_regression_1d: fn must map an array of shape {x.shape} to the same shape, got {f.shape}.")
+        raise NNKitError(
+            f"make_regression_1d: fn must map an array of shape {x.shape} to the same shape,"
+            f" got {f.shape}."
+        )
     y = f + noise * rng.standard_normal(n)                           # (n,)
     return x[:, None], y[:, None]
 
 
 def make_sinusoids(n: int, *, freqs=(1, 5), amps=(1.0, 0.5), noise: float = 0.0,
-                   rng: np.random.Generator):
+                   rng: np.random.Generator | None = None):
     """A sum of sinusoids on an even grid of ``[0, 1)``, to study spectral bias (chapter 6).
 
         y(x) = sum_k amps[k] * sin(2 pi freqs[k] x) + noise * N(0, 1)
@@ -206,7 +216,10 @@ def make_sinusoids(n: int, *, freqs=(1, 5), amps=(1.0, 0.5), noise: float = 0.0,
     noise = _noise(noise, "make_sinusoids")
     freqs, amps = np.atleast_1d(np.asarray(freqs, float)), np.atleast_1d(np.asarray(amps, float))
     if freqs.shape != amps.shape or freqs.ndim != 1:
-        raise NNKitError(f"make_sinusoids: freqs and amps need one entry per sinusoid, got {freqs.shape} and {amps.shape}.")
+        raise NNKitError(
+            f"make_sinusoids: freqs and amps need one entry per sinusoid,"
+            f" got {freqs.shape} and {amps.shape}."
+        )
     x = np.arange(n) / n                                             # (n,)
     y = np.sin(2.0 * np.pi * np.outer(x, freqs)) @ amps              # (n, k) @ (k,) -> (n,)
     if noise:
@@ -249,7 +262,10 @@ def _check_xy(X, y, who):
     if y is not None:
         y = np.asarray(y)
         if y.shape[:1] != X.shape[:1]:
-            raise NNKitError(f"{who}: X and y need the same number of rows, got {X.shape[0]} and {y.shape[0]}.")
+            raise NNKitError(
+                f"{who}: X and y need the same number of rows,"
+                f" got {X.shape[0]} and {y.shape[0]}."
+            )
     return X, y
 
 
@@ -280,7 +296,8 @@ def _split_indices(n, fractions, labels, rng):
     return [rng.permutation(np.concatenate(p)) for p in parts]
 
 
-def train_test_split(X, y, *, test: float = 0.2, rng: np.random.Generator, stratify: bool = True):
+def train_test_split(X, y, *, test: float = 0.2, rng: np.random.Generator | None = None,
+                     stratify: bool = True):
     """Split into a training and a test part, shuffled with `rng`.
 
     Stratified by default (each class split in the same proportion; needs integer labels).
@@ -295,8 +312,8 @@ def train_test_split(X, y, *, test: float = 0.2, rng: np.random.Generator, strat
     return X[tr], X[te], y[tr], y[te]
 
 
-def train_val_test_split(X, y, *, val: float = 0.2, test: float = 0.2, rng: np.random.Generator,
-                         stratify: bool = True):
+def train_val_test_split(X, y, *, val: float = 0.2, test: float = 0.2,
+                         rng: np.random.Generator | None = None, stratify: bool = True):
     """Split into training, validation and test parts, shuffled with `rng`.
 
     Fit on the training part, choose hyperparameters (and fit `Standardizer`) on what the
@@ -311,12 +328,15 @@ def train_val_test_split(X, y, *, val: float = 0.2, test: float = 0.2, rng: np.r
     val = _fraction(val, "train_val_test_split", "val")
     test = _fraction(test, "train_val_test_split", "test")
     if val + test >= 1.0:
-        raise NNKitError(f"train_val_test_split: val + test must be below 1 to leave training data, got {val + test}.")
+        raise NNKitError(
+            f"train_val_test_split: val + test must be below 1 to leave training data,"
+            f" got {val + test}."
+        )
     tr, va, te = _split_indices(len(X), [val, test], y if stratify else None, rng)
     return X[tr], X[va], X[te], y[tr], y[va], y[te]
 
 
-def kfold(n: int, k: int, *, rng: np.random.Generator, y=None):
+def kfold(n: int, k: int, *, rng: np.random.Generator | None = None, y=None):
     """Indices for k-fold cross-validation.
 
     The ``n`` indices are shuffled with `rng` and cut into `k` folds of sizes differing by
@@ -366,7 +386,10 @@ class Standardizer:
     def fit(self, X) -> "Standardizer":
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 1:
-            raise NNKitError(f"Standardizer.fit: expected X of shape (n, d) with n >= 1, got {X.shape}.")
+            raise NNKitError(
+                f"Standardizer.fit: expected X of shape (n, d) with n >= 1, "
+                f"got {X.shape}."
+            )
         self.mean_ = X.mean(axis=0)                                  # (d,)
         std = X.std(axis=0)                                          # (d,)
         self.scale_ = np.where(std > 0, std, 1.0)
@@ -408,7 +431,10 @@ def one_hot(y, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
     """
     y = np.asarray(y)
     if y.ndim != 1 or (y.size and y.dtype.kind not in "iu"):
-        raise NNKitError(f"one_hot: expected a 1-D array of integer labels, got shape {y.shape} dtype {y.dtype}.")
+        raise NNKitError(
+            f"one_hot: expected a 1-D array of integer labels,"
+            f" got shape {y.shape} dtype {y.dtype}."
+        )
     if n_classes is None:
         n_classes = int(y.max()) + 1 if y.size else 0
     if y.size and (y.min() < 0 or y.max() >= n_classes):

@@ -136,7 +136,10 @@ def leaky_relu(z, alpha: float = 0.01):
     """z where z > 0, else alpha * z."""
     z = _float(z)
     out = z * alpha
-    np.maximum(z, out, out=out) if alpha <= 1 else np.minimum(z, out, out=out)
+    if alpha <= 1:  # then max(z, alpha z) picks z for z > 0 and alpha z for z < 0
+        np.maximum(z, out, out=out)
+    else:
+        np.minimum(z, out, out=out)
     return out
 
 

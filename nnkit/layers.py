@@ -28,7 +28,7 @@ __all__ = ["Dense", "Dropout", "BatchNorm", "Sequential"]
 
 
 def _check_grad(layer: Layer, grad, shape: tuple) -> np.ndarray:
-    grad = as_float_array(grad, layer.name, "gradient passed to backward")
+    grad = as_float_array(grad, layer, "gradient passed to backward")
     if grad.shape != shape:
         raise ShapeError(
             f"{layer.name}.backward: expected a gradient of shape {shape} (the shape of the "
@@ -103,14 +103,14 @@ class Dense(Layer):
 
     def forward(self, x, *, training=False):
         W = self.weight.value
-        x = as_float_array(x, self.name, dtype=W.dtype)
+        x = as_float_array(x, self, dtype=W.dtype)
         if x.ndim == 0 or x.shape[-1] != self.n_in:
             raise ShapeError(
                 f"{self.name}: expected an input of shape (n, {self.n_in}) (one sample per "
                 f"row, {self.n_in} features), got {x.shape}."
                 + (" Did you pass the transpose?" if x.ndim == 2 and x.shape[0] == self.n_in else "")
             )
-        check_finite(x, self.name)
+        check_finite(x, self)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, self.n_in)  # (m, n_in)
         z = x2 @ W.T  # (m, n_out)
@@ -119,10 +119,15 @@ class Dense(Layer):
         self._x = x2
         return z.reshape(lead + (self.n_out,))  # (..., n_out)
 
-    def backward(self, grad):
+    def backward(self, grad, *, input_grad: bool = True):
+        """Accumulate dW = delta.T @ x and db = sum(delta) and return dx = delta @ W.
+
+        With ``input_grad=False`` dx is not computed and None is returned: for a first layer
+        that saves about a third of its backward cost (PyTorch skips it too).
+        """
         x = self._require_cache(self._x)  # (m, n_in)
         W = self.weight
-        grad = as_float_array(grad, self.name, "gradient passed to backward")
+        grad = as_float_array(grad, self, "gradient passed to backward")
         if grad.shape[-1:] != (self.n_out,) or grad.size != x.shape[0] * self.n_out:
             raise ShapeError(
                 f"{self.name}.backward: expected a gradient of shape (n, {self.n_out}) with the "
@@ -138,6 +143,8 @@ class Dense(Layer):
             W.grad += buf
         if self.bias is not None and self.bias.requires_grad:
             self.bias.grad += delta.sum(axis=0)  # (n_out,)
+        if not input_grad:
+            return None
         dx = delta @ W.value  # (m, n_in)
         return dx.reshape(lead + (self.n_in,))
 
@@ -179,8 +186,10 @@ class Dropout(Layer):
         self._cache = None  # ("eval", shape) or ("train", mask)
 
     def forward(self, x, *, training=False, rng: np.random.Generator | None = None):
-        x = as_float_array(x, self.name)
+        x = as_float_array(x, self)
         if not training or self.p == 0.0:
+            if training:
+                self.mask = np.ones(x.shape, dtype=bool)
             self._cache = ("eval", x.shape)
             return x
         rng = rng if rng is not None else self.rng
@@ -245,12 +254,12 @@ class BatchNorm(Layer):
 
     def forward(self, x, *, training=False):
         gamma, beta = self.weight.value, self.bias.value
-        x = as_float_array(x, self.name, dtype=gamma.dtype)
+        x = as_float_array(x, self, dtype=gamma.dtype)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ShapeError(
                 f"{self.name}: expected an input of shape (n, {self.n_features}), got {x.shape}."
             )
-        check_finite(x, self.name)
+        check_finite(x, self)
         n = x.shape[0]
         if training:
             if n < 2:
@@ -325,8 +334,10 @@ class Sequential(Layer):
 
     # -- container protocol -------------------------------------------------------------------
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return Sequential(*self._layers[index])
+        if isinstance(index, slice):  # a view on the same layers, which keep their names
+            part = Sequential.__new__(Sequential)
+            part._layers = self._layers[index]
+            return part
         return self._layers[index]
 
     def __len__(self):
@@ -362,10 +373,20 @@ class Sequential(Layer):
             outs.append(x)
         return outs
 
-    def backward(self, grad):
-        for layer in reversed(self._layers):
+    def backward(self, grad, *, input_grad: bool = True):
+        """Run every layer's backward in reverse order and return dL/dx.
+
+        ``input_grad=False`` (for a training loop that does not need dL/dx) lets a first
+        `Dense` layer skip computing it; None is returned then.
+        """
+        layers = self._layers
+        for layer in reversed(layers[1:]):
             grad = layer.backward(grad)
-        return grad
+        if not layers:
+            return grad
+        if not input_grad and isinstance(layers[0], (Dense, Sequential)):
+            return layers[0].backward(grad, input_grad=False)
+        return layers[0].backward(grad)
 
     # -- freezing ------------------------------------------------------------------------------
     def _set_requires_grad(self, indices, flag: bool) -> None:

@@ -18,7 +18,6 @@ Chapter 4 (Optimizers) derives these rules; chapter 5 uses the gradient clipping
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 

@@ -38,18 +38,7 @@ _PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 class _Recurrent(Layer):
     """Unrolls `self._cell` over a sequence; subclasses choose the cell.
 
-    Truncated BPTT (``truncate=k``, an int >= 1, or None for full BPTT): the gradient of
-    the loss term attached to output ``h_s`` (and, for s = T-1, to the final state) flows
-    back through the k steps s, s-1, ..., s-k+1 only; the state entering step s-k+1 is
-    treated as a constant. Equivalently, the gradient is the exact gradient of::
-
-        L_k = sum_s <dL/dh_s, F_k(stop_gradient(state_{s-k}); x_{s-k+1..s})>
-
-        (with F_k: k steps of the cell; a window that reaches the start begins at h0,
-        which then receives gradient). The whole state is cut, (h, c) for the LSTM.
-        ``k = 1`` means no gradient through the recurrence at all; ``k >= T`` is full BPTT.
-    Cost: full BPTT is T cell backward steps; truncated BPTT runs one window per output
-    that has a nonzero gradient, up to T * k steps.
+    ``truncate``: None for full BPTT, or k >= 1 for truncated BPTT (defined in `backward`).
     """
 
     _cell_class: type = RNNCell
@@ -141,6 +130,22 @@ class _Recurrent(Layer):
     def backward(self, d_outputs, d_h_T=None):
         """Backpropagation through time; fills the parameters' ``.grad`` and returns dL/dx.
 
+        Full BPTT (``truncate=None``) is the reversed loop: the gradient reaching h_t is
+        ``d_outputs[:, t]`` plus what step t+1 sent back, and `step_backward` of step t
+        turns it into dL/dx_t, the parameter gradients and dL/dstate_{t-1}.
+
+        Truncated BPTT (``truncate=k``): the gradient of the loss term on output h_s (for
+        s = T-1 also the term on the final state, `d_h_T`) flows back through the k steps
+        s, s-1, ..., s-k+1 only; the state entering step s-k+1 counts as a constant (the
+        whole state: h and c for the LSTM). This is the exact gradient of::
+
+            L_k = sum_s <d_outputs[:, s], F_k(stop_gradient(state_{s-k}); x_{s-k+1}, ..., x_s)>
+
+        with F_k = k steps of the cell; a window that reaches the start begins at h0, which
+        then gets gradient. ``k = 1``: no gradient through the recurrence at all;
+        ``k >= T``: full BPTT. Cost: up to T * k cell steps instead of T (one window per
+        output with a nonzero gradient).
+
         Also sets ``self.dh0`` (dL/dh0; ``(dh0, dc0)`` for the LSTM) and
         ``self.state_grads`` (n, T, h): the gradient reaching each h_t (summed over the
         windows when truncated).
@@ -197,7 +202,7 @@ class RNN(_Recurrent):
     """Vanilla recurrent layer ``h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
 
     As ``torch.nn.RNN(n_in, n_hidden, nonlinearity, batch_first=True)`` with one layer.
-    See `RNNCell` for the step equations and `_Recurrent` for ``truncate``.
+    See `RNNCell` for the step equations and `backward` for ``truncate`` (truncated BPTT).
 
     Shapes
     ------
@@ -217,7 +222,7 @@ class RNN(_Recurrent):
 class GatedRNN(_Recurrent):
     """The simplified gated recurrence ``h_t = f * h_{t-1} + i * phi(...)`` over a sequence.
 
-    See `GatedCell` (gates i, f, g; ``forget_bias``) and `_Recurrent` for ``truncate``.
+    See `GatedCell` (gates i, f, g; ``forget_bias``) and `backward` for ``truncate``.
 
     Shapes
     ------

@@ -64,7 +64,9 @@ class _Cell(Layer):
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
-            raise NNKitError(f"{type(self).__name__}: dtype must be float32 or float64, got {dtype}.")
+            raise NNKitError(
+                f"{type(self).__name__}: dtype must be float32 or float64, got {dtype}."
+            )
         if rng is None:
             rng = np.random.default_rng()
         elif not isinstance(rng, np.random.Generator):
@@ -123,6 +125,22 @@ class _Cell(Layer):
             self.weight_hh.grad += dA_hh.T @ h_prev  # (G*h, h)
         if self.bias_hh.requires_grad:
             self.bias_hh.grad += dA_hh.sum(axis=0)  # (G*h,)
+
+    # -- the step API (each cell writes its own equations) ---------------------------
+    def step_forward(self, x, state: tuple) -> tuple[tuple, tuple]:
+        """One time step: returns ``(state_t, cache)``; `state` is ``(h,)`` or ``(h, c)``.
+
+        Shapes: x (n, d); each state array (n, h). The cache holds batch-first arrays.
+        """
+        raise NotImplementedError
+
+    def step_backward(self, dstate: tuple, cache: tuple, *, accumulate: bool = True):
+        """Backward of one step: ``(dx_t, dstate_prev)`` from ``dstate = dL/dstate_t``.
+
+        Adds this step's parameter gradients into ``.grad`` unless ``accumulate=False``.
+        Shapes: dstate arrays (n, h) -> dx_t (n, d), dstate_prev arrays (n, h).
+        """
+        raise NotImplementedError
 
     # -- the PyTorch-like single-step interface --------------------------------------
     def forward(self, x, h=None, *, training: bool = False):

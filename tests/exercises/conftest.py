@@ -21,7 +21,7 @@ ASSIGNMENTS = harness.assignment_names()
 
 
 def pytest_generate_tests(metafunc):
-    if "assignment" in metafunc.fixturenames:
+    if "assignment" in metafunc.fixturenames and "mutation" not in metafunc.fixturenames:
         metafunc.parametrize("assignment", ASSIGNMENTS)
 
 

@@ -107,6 +107,15 @@ def apply_mutation(nb: nbformat.NotebookNode, mutation: dict) -> nbformat.Notebo
 
 
 # ---------------------------------------------------------------------------- static facts
+def _literal_name(node) -> str | None:
+    """A check's name as written: a string literal, or an f-string with ``{}`` placeholders."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
 def check_calls(source: str) -> list[tuple[str, str | None, int, int]]:
     """``(function, name, n_positional, lineno)`` of every ``checks.check_*`` call in `source`."""
     calls = []
@@ -116,7 +125,7 @@ def check_calls(source: str) -> list[tuple[str, str | None, int, int]]:
             fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             if fname in CHECK_FUNCS:
                 first = node.args[0] if node.args else None
-                name = first.value if isinstance(first, ast.Constant) else None
+                name = _literal_name(first)
                 n_pos = len(node.args) + sum(
                     1 for k in node.keywords if k.arg in ("expected", "expected_shape"))
                 calls.append((fname, name, n_pos, node.lineno))

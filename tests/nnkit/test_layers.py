@@ -78,6 +78,12 @@ def test_dense_input_checks(rng):
         layer(np.array([[1, "a", None]], dtype=object))
     with pytest.raises(NonFiniteError, match=r"1 NaN and 1 infinite.*\(0, 1\)"):
         layer(np.array([[0.0, np.nan, np.inf]]))
+    with pytest.raises(NonFiniteError, match="Dense.*1 NaN and 0 infinite"):
+        layer(np.array([[-np.inf, 1.0, 2.0], [0.0, 0.0, np.nan]])[1:])
+    with pytest.raises(NonFiniteError, match="0 NaN and 1 infinite"):
+        layer(np.array([[-np.inf, 1.0, 2.0]]))
+    big = np.full((2, 3), 3e38, dtype=np.float32)  # finite, but its sum overflows
+    Dense(3, 2, rng=rng, dtype=np.float32)(big)  # no error and (pytest config) no warning
     out = layer(np.array([[1, 2, 3]]))  # ints are cast to the layer's dtype
     assert out.dtype == np.float64
     with pytest.raises(BackwardBeforeForwardError, match="Dense"):
@@ -132,7 +138,9 @@ def test_dropout_rng_rules_and_edge_probabilities(rng):
     b = Dropout(0.5)(x, training=True, rng=np.random.default_rng(1))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(Dropout(1.0)(x, training=True, rng=rng), 0.0)
-    np.testing.assert_array_equal(Dropout(0.0)(x, training=True, rng=rng), x)
+    layer = Dropout(0.0)
+    np.testing.assert_array_equal(layer(x, training=True, rng=rng), x)
+    assert layer.mask.all() and layer.mask.shape == x.shape
     with pytest.raises(NNKitError, match="probability of dropping"):
         Dropout(1.5)
     with pytest.raises(BackwardBeforeForwardError):
@@ -197,7 +205,9 @@ def test_sequential_names_container_and_gradients(rng, layer_gradcheck):
     assert len(model) == 5 and isinstance(model[1], ReLU) and list(model)[4] is model[4]
     assert len(model.parameters()) == 6
     assert model[2].name == "Sequential[2] (Dense 8->8)"
-    assert len(model[1:3]) == 2
+    part = model[1:3]
+    assert len(part) == 2 and part[1] is model[2]
+    assert model[2].name == "Sequential[2] (Dense 8->8)"  # slicing does not rename the layers
     layer_gradcheck(model, rng.normal(size=(5, 4)), rng)
 
 
@@ -270,3 +280,18 @@ def test_training_step_learns(rng):
         for p in model.parameters():
             p.value -= 0.5 * p.grad
     assert value < 0.5 * first
+
+
+def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng):
+    model = _mlp(rng)
+    x = rng.normal(size=(5, 4))
+    g = rng.normal(size=(5, 3))
+    model(x)
+    dx = model.backward(g)
+    full = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    model(x)
+    assert model.backward(g, input_grad=False) is None
+    for a, b in zip(full, model.parameters()):
+        np.testing.assert_array_equal(a, b.grad)
+    assert dx.shape == x.shape

@@ -95,7 +95,8 @@ def test_cell_one_step_backward(cls):
     cell(x, state)
     dx, dprev = cell.backward(dstate)
     if cls is rnn.LSTMCell:
-        analytic, leaves = {"x": dx, "h": dprev[0], "c": dprev[1]}, {"x": x, "h": state[0], "c": state[1]}
+        analytic = {"x": dx, "h": dprev[0], "c": dprev[1]}
+        leaves = {"x": x, "h": state[0], "c": state[1]}
     else:
         analytic, leaves = {"x": dx, "h": dprev}, {"x": x, "h": state}
     _check_all(cell, objective, analytic, leaves)

@@ -1,0 +1,105 @@
+"""The `autograder` command (also `python -m autograder`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder import __version__
+from autograder.course import ENV_COURSE, Course, CourseError, check_name
+from autograder.sandbox import Limits
+
+
+def _limits(args) -> Limits:
+    base = Limits()
+    return Limits(cell_timeout=args.cell_timeout or base.cell_timeout,
+                  notebook_timeout=args.notebook_timeout or base.notebook_timeout,
+                  memory_bytes=(args.memory_mb * 2**20) if args.memory_mb else base.memory_bytes)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder", description="Release, grade (sandboxed), give feedback on and export "
+        "the book's nbgrader assignments.")
+    parser.add_argument("--version", action="version", version=f"autograder {__version__}")
+    parser.add_argument("--course", default=None, help=f"course directory (default: ${ENV_COURSE} "
+                        "or ./course, which is not committed)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def limits_opts(p):
+        p.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell (30)")
+        p.add_argument("--notebook-timeout", type=float, default=None, help="seconds per notebook (240)")
+        p.add_argument("--memory-mb", type=int, default=None, help="address space per process (3072)")
+        p.add_argument("--weak-sandbox", action="store_true",
+                       help="do not use bwrap even if it works (for testing the fallback)")
+
+    p = sub.add_parser("release", help="student version (nbgrader) + trusted reference answers")
+    p.add_argument("assignment")
+    p.add_argument("--source", default=None, help="folder holding <assignment>/*.ipynb "
+                   "(default: the course's source/, else the repository's exercises/)")
+    p.add_argument("--no-determinism-check", action="store_true",
+                   help="run the solution once instead of twice")
+    limits_opts(p)
+
+    p = sub.add_parser("grade", help="grade every submission of an assignment")
+    p.add_argument("assignment")
+    p.add_argument("--submissions", default=None,
+                   help="folder laid out as DIR/<student>/<assignment>/*.ipynb (default: course submitted/)")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="parallel sandboxes (1)")
+    p.add_argument("--regrade", action="store_true", help="grade again even if already graded")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    limits_opts(p)
+
+    p = sub.add_parser("feedback", help="an HTML report per student")
+    p.add_argument("assignment")
+
+    p = sub.add_parser("export", help="nbgrader's gradebook as CSV")
+    p.add_argument("--output", "-o", default=None, help="CSV file (default: COURSE/grades_export.csv)")
+
+    p = sub.add_parser("demo", help="release a small assignment, fabricate submissions, grade them")
+    p.add_argument("--jobs", "-j", type=int, default=2)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # nbgrader runs `alembic` by name: make this environment's scripts findable
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        course = Course.locate(args.course)
+        if args.command == "release":
+            from autograder.release import release
+
+            release(course, check_name("assignment", args.assignment), source_dir=args.source,
+                    limits=_limits(args), determinism=not args.no_determinism_check)
+        elif args.command == "grade":
+            from autograder.batch import grade_assignment
+
+            grade_assignment(course, check_name("assignment", args.assignment),
+                             submissions=Path(args.submissions) if args.submissions else None,
+                             jobs=args.jobs, limits=_limits(args), force_weak=args.weak_sandbox,
+                             regrade=args.regrade, progress=not args.no_progress)
+        elif args.command == "feedback":
+            from autograder.feedback import write_feedback
+
+            write_feedback(course, check_name("assignment", args.assignment))
+        elif args.command == "export":
+            from autograder.gradebook import export_gradebook
+
+            out = Path(args.output) if args.output else course.root / "grades_export.csv"
+            n = export_gradebook(course, out)
+            print(f"[export] {n} row(s) written to {out}")
+        elif args.command == "demo":
+            from autograder.demo import run_demo
+
+            run_demo(course, jobs=args.jobs)
+    except CourseError as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("autograder: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0

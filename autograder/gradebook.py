@@ -1,0 +1,120 @@
+"""The grader's outputs: per-submission result files, nbgrader's gradebook and grades.csv.
+
+Result files (`course/autograder/<a>/results/<student>.json`, written atomically) are the
+source of truth and make a batch resumable. The gradebook is written only by the grader's main
+process, one submission per transaction, under an exclusive file lock, so two graders (on
+different assignments) never write at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from autograder.course import Course
+
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "flags", "sandbox",
+              "seconds", "key"]
+
+
+def save_result(path: Path, result: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_result(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def locked(course: Course):
+    with open(course.root / ".gradebook.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class GradebookWriter:
+    """Upserts results into nbgrader's SQLite gradebook (auto scores of the test cells)."""
+
+    def __init__(self, course: Course):
+        from nbgrader.api import Gradebook
+
+        self.course = course
+        with locked(course):
+            self.gb = Gradebook(course.db_url)
+
+    def write(self, result: dict) -> None:
+        from nbgrader.api import MissingEntry
+
+        assignment, student = result["assignment"], result["student"]
+        with locked(self.course):
+            try:
+                self.gb.update_or_create_student(student)
+                try:
+                    self.gb.find_submission(assignment, student)
+                except MissingEntry:
+                    self.gb.add_submission(assignment, student)
+                for stem, cells in result["notebooks"].items():
+                    for gid, cell in cells.items():
+                        grade = self.gb.find_grade(gid, stem, assignment, student)
+                        grade.auto_score = float(cell["score"])
+                self.gb.db.commit()
+            except Exception:
+                self.gb.db.rollback()
+                raise
+
+    def close(self) -> None:
+        self.gb.close()
+
+
+def write_csv(path: Path, results: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for r in sorted(results, key=lambda r: r["student"]):
+            writer.writerow({**r, "flags": "; ".join(r.get("flags", [])),
+                             "score": f"{r['score']:g}", "max_score": f"{r['max_score']:g}"})
+    os.replace(tmp, path)
+
+
+def export_gradebook(course: Course, out: Path) -> int:
+    """nbgrader's gradebook as CSV (one row per student and assignment); returns the row count."""
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with locked(course):
+        with Gradebook(course.db_url) as gb:
+            for assignment in gb.assignments:
+                for student in gb.students:
+                    try:
+                        sub = gb.find_submission(assignment.name, student.id)
+                    except Exception:
+                        continue
+                    rows.append({"assignment": assignment.name, "student": student.id,
+                                 "score": sub.score, "max_score": sub.max_score,
+                                 "auto_score": sub.auto_score,
+                                 "needs_manual_grade": sub.needs_manual_grade})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["assignment", "student", "score", "max_score",
+                                                "auto_score", "needs_manual_grade"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)

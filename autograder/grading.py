@@ -1,0 +1,245 @@
+"""Grade one submission: rebuild, run sandboxed, read plain data back, judge here.
+
+Nothing the student's process prints, raises or writes can award points: a test cell scores its
+points only if every check attributed to it at release time has a submitted value that the
+grader, in its own process, finds equal to the reference value (with the reference's tolerance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder import __version__
+from autograder.course import Course, CourseError
+from autograder.rebuild import InvalidNotebook, read_submission, rebuild
+from autograder.sandbox import Limits, bwrap_status, run_notebook
+from autograder.static_flags import static_flags
+from nnkit import checks
+
+STATUSES = ("graded", "partial", "timeout", "memory", "invalid notebook", "sandbox error")
+_WORST = {s: i for i, s in enumerate(("graded", "partial", "memory", "timeout",
+                                       "invalid notebook", "sandbox error"))}
+
+
+@dataclass
+class NotebookRef:
+    stem: str
+    source: nbformat.NotebookNode
+    release: nbformat.NotebookNode
+    records: dict
+    info: dict                                   # manifest entry: points, cells, checks
+
+
+@dataclass
+class Reference:
+    assignment: str
+    manifest: dict
+    notebooks: dict[str, NotebookRef]
+    config: dict
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(sum(nb.info["points"].values()) for nb in self.notebooks.values()))
+
+
+def load_reference(course: Course, assignment: str) -> Reference:
+    root = course.reference(assignment)
+    try:
+        manifest = json.loads((root / "manifest.json").read_text())
+    except (OSError, ValueError):
+        raise CourseError(f"{assignment!r} has no reference answers in {root}; run "
+                          f"`autograder release {assignment}` first") from None
+    notebooks = {}
+    for stem, info in manifest["notebooks"].items():
+        records, problems = checks.load_records(root / stem / "records")
+        if problems:
+            raise CourseError(f"reference records of {assignment}/{stem} are damaged ({problems[:2]}); "
+                              f"run `autograder release {assignment}` again")
+        notebooks[stem] = NotebookRef(stem, nbformat.read(root / stem / "source.ipynb", as_version=4),
+                                      nbformat.read(root / stem / "release.ipynb", as_version=4),
+                                      records, info)
+    config_path = course.source(assignment) / "autograder.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    return Reference(assignment, manifest, notebooks, config)
+
+
+@dataclass
+class Submission:
+    student: str
+    assignment: str
+    directory: Path
+    files: list[Path]
+
+    def key(self, reference: Reference) -> str:
+        """Content hash of the submitted notebooks + grader version + reference answers."""
+        h = hashlib.sha256(f"{__version__}|{reference.manifest.get('reference_hash')}".encode())
+        for path in sorted(self.files):
+            h.update(path.name.encode() + b"\0")
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            h.update(b"\0")
+        return h.hexdigest()[:32]
+
+
+def find_submissions(directory: Path, assignment: str) -> list[Submission]:
+    """Every DIR/<student>/<assignment>/ gives one submission (even with no notebook in it)."""
+    subs = []
+    if not directory.is_dir():
+        raise CourseError(f"no submissions directory {directory}; pass --submissions DIR "
+                          "(laid out as DIR/<student>/<assignment>/*.ipynb)")
+    for student_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
+        folder = student_dir / assignment
+        if folder.is_dir() and not student_dir.name.startswith("."):
+            files = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
+            subs.append(Submission(student_dir.name, assignment, folder, files))
+    return subs
+
+
+def _empty_cells(nbref: NotebookRef, message: str) -> dict:
+    return {gid: {"points": pts, "score": 0.0,
+                  "checks": [{"name": n, "passed": False, "message": message}
+                             for n, _ in nbref.info["cells"][gid]]}
+            for gid, pts in nbref.info["points"].items()}
+
+
+def _run_log(out: Path) -> dict:
+    try:
+        raw = checks._read_capped(str(out / "run.json"), 2 * 2**20)
+        log = json.loads(raw)
+        return log if isinstance(log, dict) and isinstance(log.get("cells"), list) else {}
+    except Exception:
+        return {}
+
+
+def _classify(result, log: dict, flags: list[str], cell_ids: list) -> str:
+    end = log.get("end")
+    cells = [c for c in log.get("cells", []) if isinstance(c, dict)]
+
+    def where(c):
+        i = c.get("index")
+        gid = cell_ids[i] if isinstance(i, int) and 0 <= i < len(cell_ids) else None
+        return f"cell {gid!r}" if gid else f"cell {i}"
+
+    if any("MemoryError" in str(c.get("ename", "")) for c in cells):
+        bad = next(c for c in cells if "MemoryError" in str(c.get("ename", "")))
+        flags.append(f"memory limit hit in {where(bad)}")
+        return "memory"
+    if result.timed_out or end == "cell_timeout":
+        last = cells[-1] if cells else {}
+        flags.append("notebook time limit hit" if result.timed_out else f"cell time limit hit in {where(last)}")
+        return "timeout"
+    if end == "completed":
+        return "graded"
+    if end in ("running", "kernel_died"):
+        flags.append(f"the run stopped early in {where(cells[-1]) if cells else 'the first cell'}"
+                     + (" (the kernel died)" if end == "kernel_died" else ""))
+        return "partial"
+    flags.append("the sandbox did not run the notebook: " + (log.get("error") or result.stderr.strip()[-300:]
+                                                           or f"exit code {result.returncode}"))
+    return "sandbox error"
+
+
+def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> dict:
+    counts = Counter(name for name, _ in nbref.records)
+    overrun = {name for name, occ in submitted if name in counts and occ >= counts[name]}
+    errors = {}
+    for c in log.get("cells", []):
+        i = c.get("index") if isinstance(c, dict) else None
+        if isinstance(i, int) and 0 <= i < len(cell_ids) and c.get("status") != "ok":
+            ename = re.sub(r"[^A-Za-z0-9_.]", "", str(c.get("ename", "")))[:60]
+            errors[cell_ids[i]] = ename or str(c.get("status"))[:20]
+    cells = {}
+    for gid, keys in nbref.info["cells"].items():
+        verdicts = []
+        for name, occ in keys:
+            verdict = checks.compare(nbref.records[(name, occ)], submitted.get((name, occ)))
+            message = verdict.message
+            if name in overrun:
+                verdict = checks.Verdict(name, False, f"Check {name!r} failed: it ran more often "
+                                         "than the tests call it (is the check called from your code?).")
+                message = verdict.message
+            elif submitted.get((name, occ)) is None and gid in errors:
+                message += f" The test cell stopped with {errors[gid]}."
+            verdicts.append({"name": name, "passed": verdict.passed, "message": message})
+        points = float(nbref.info["points"][gid])
+        score = points if verdicts and all(v["passed"] for v in verdicts) else 0.0
+        cells[gid] = {"points": points, "score": score, "checks": verdicts}
+    return cells
+
+
+def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: Path, *,
+                     slot: int = 0, force_weak: bool = False) -> dict:
+    """Grade one submission. Always returns a result; never raises for the student's doing."""
+    start = time.monotonic()
+    result = {"student": sub.student, "assignment": sub.assignment, "key": sub.key(ref),
+              "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
+              "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none"}
+    statuses = []
+    weak = force_weak or not bwrap_status()[0]
+    for stem, nbref in ref.notebooks.items():
+        flags = result["flags"]
+        path = sub.directory / f"{stem}.ipynb"
+        if not path.is_file() and len(ref.notebooks) == 1 and len(sub.files) == 1:
+            path = sub.files[0]
+            flags.append(f"notebook renamed to {path.name}")
+        if not path.is_file():
+            statuses.append("invalid notebook")
+            flags.append(f"no {stem}.ipynb in the submission")
+            result["notebooks"][stem] = _empty_cells(nbref, f"No {stem}.ipynb was submitted.")
+            continue
+        try:
+            student_nb, read_flags = read_submission(path)
+        except InvalidNotebook as exc:
+            statuses.append("invalid notebook")
+            flags.append(str(exc))
+            result["notebooks"][stem] = _empty_cells(nbref, f"The notebook could not be read: {exc}")
+            continue
+        flags.extend(read_flags)
+        built = rebuild(nbref.source, nbref.release, student_nb)
+        flags.extend(built.flags)
+        flags.extend(static_flags(built.notebook, built.cell_ids, nbref.source, ref.config))
+        out = scratch / f"{sub.student}.{stem}"
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            run = run_notebook(nbformat.writes(built.notebook).encode(), out, limits,
+                               slot=slot, force_weak=weak)
+            result["sandbox"] = run.sandbox
+            flags.extend(run.notes)
+            log = _run_log(out)
+            statuses.append(_classify(run, log, flags, built.cell_ids))
+            submitted, problems = checks.load_records(out / "records")
+            if problems and problems != ["no records directory"]:
+                flags.append(f"{len(problems)} unreadable record(s) ignored")
+            result["notebooks"][stem] = _judge(nbref, submitted, log, built.cell_ids)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    if weak:
+        result["flags"].insert(0, "WEAK SANDBOX (no bwrap): " + bwrap_status()[1])
+    result["status"] = max(statuses, key=_WORST.__getitem__) if statuses else "invalid notebook"
+    result["score"] = float(sum(c["score"] for nb in result["notebooks"].values() for c in nb.values()))
+    result["seconds"] = round(time.monotonic() - start, 2)
+    return result
+
+
+def crashed_result(sub: Submission, ref: Reference, exc: BaseException) -> dict:
+    """The row of a submission whose grading crashed in the grader itself (a bug: retried on resume)."""
+    try:
+        key = sub.key(ref)
+    except OSError:
+        key = "unreadable"
+    return {"student": sub.student, "assignment": sub.assignment, "key": key,
+            "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
+            "status": "sandbox error", "sandbox": "none",
+            "flags": [f"grader error {type(exc).__name__}: {str(exc)[:300]} (rerun `autograder grade`)"],
+            "notebooks": {stem: _empty_cells(nb, "Not graded: the grader failed; your instructor will rerun it.")
+                          for stem, nb in ref.notebooks.items()}}

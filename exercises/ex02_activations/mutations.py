@@ -1,0 +1,133 @@
+"""Typical wrong answers to Exercise 2; each must fail at least one hidden check.
+
+Format: see exercises/README.md ("name", "cell" = grade_id of an answer cell, "source").
+"""
+
+MUTATIONS = [
+    {
+        "name": "sigmoid_overflows",
+        "cell": "sigmoid",
+        "source": (
+            "def sigmoid(z):\n"
+            "    return 1.0 / (1.0 + np.exp(-z))\n"
+        ),
+    },
+    {
+        "name": "sigmoid_prime_applied_to_z",
+        "cell": "derivatives",
+        "source": (
+            "def sigmoid_prime(z):\n"
+            "    return z * (1.0 - z)\n"
+            "\n\n"
+            "def tanh_prime(z):\n"
+            "    return 1.0 - np.tanh(z) ** 2\n"
+            "\n\n"
+            "def relu_prime(z):\n"
+            "    return (np.asarray(z) > 0).astype(float)\n"
+        ),
+    },
+    {
+        "name": "tanh_prime_without_square",
+        "cell": "derivatives",
+        "source": (
+            "def sigmoid_prime(z):\n"
+            "    s = sigmoid(z)\n"
+            "    return s * (1.0 - s)\n"
+            "\n\n"
+            "def tanh_prime(z):\n"
+            "    return 1.0 - np.tanh(z)\n"
+            "\n\n"
+            "def relu_prime(z):\n"
+            "    return (np.asarray(z) > 0).astype(float)\n"
+        ),
+    },
+    {
+        "name": "relu_prime_one_at_zero",
+        "cell": "derivatives",
+        "source": (
+            "def sigmoid_prime(z):\n"
+            "    s = sigmoid(z)\n"
+            "    return s * (1.0 - s)\n"
+            "\n\n"
+            "def tanh_prime(z):\n"
+            "    return 1.0 - np.tanh(z) ** 2\n"
+            "\n\n"
+            "def relu_prime(z):\n"
+            "    return (np.asarray(z) >= 0).astype(float)\n"
+        ),
+    },
+    {
+        "name": "leaky_prime_zero_for_negatives",
+        "cell": "leaky_relu",
+        "source": (
+            "def leaky_relu(z, alpha=0.01):\n"
+            "    return np.where(z > 0, z, alpha * z)\n"
+            "\n\n"
+            "def leaky_relu_prime(z, alpha=0.01):\n"
+            "    return np.where(z > 0, 1.0, 0.0)\n"
+        ),
+    },
+    {
+        "name": "leaky_relu_ignores_alpha",
+        "cell": "leaky_relu",
+        "source": (
+            "def leaky_relu(z, alpha=0.01):\n"
+            "    return np.where(z > 0, z, 0.01 * z)\n"
+            "\n\n"
+            "def leaky_relu_prime(z, alpha=0.01):\n"
+            "    return np.where(z > 0, 1.0, 0.01)\n"
+        ),
+    },
+    {
+        "name": "saturation_coarse_grid",
+        "cell": "saturation_point",
+        "source": (
+            "def saturation_point(dphi, threshold, z_max=50.0):\n"
+            "    # a grid search in steps of 0.01 instead of bisection\n"
+            "    for z in np.arange(0.0, z_max, 0.01):\n"
+            "        if dphi(z) < threshold:\n"
+            "            return float(z)\n"
+            "    return np.inf\n"
+        ),
+    },
+    {
+        "name": "saturation_bisection_wrong_branch",
+        "cell": "saturation_point",
+        "source": (
+            "def saturation_point(dphi, threshold, z_max=50.0):\n"
+            "    if dphi(z_max) >= threshold:\n"
+            "        return np.inf\n"
+            "    lo, hi = 0.0, float(z_max)\n"
+            "    while hi - lo > 1e-12:\n"
+            "        mid = (lo + hi) / 2\n"
+            "        if dphi(mid) < threshold:\n"
+            "            lo = mid\n"
+            "        else:\n"
+            "            hi = mid\n"
+            "    return float((lo + hi) / 2)\n"
+        ),
+    },
+    {
+        "name": "saturates_first_wrong",
+        "cell": "saturation_answers",
+        "source": (
+            "z_sat_sigmoid = saturation_point(sigmoid_prime, 0.01)\n"
+            "z_sat_tanh = saturation_point(tanh_prime, 0.01)\n"
+            "saturates_first = \"sigmoid\"  # tanh'(0) is larger, so it must last longer?\n"
+        ),
+    },
+    {
+        "name": "hardcode",
+        "cell": "leaky_relu",
+        "source": (
+            "# the visible answers typed in\n"
+            "def leaky_relu(z, alpha=0.01):\n"
+            "    if alpha == 0.2:\n"
+            "        return np.array([-0.4])\n"
+            "    return np.array([-0.02, 0.0, 3.0])\n"
+            "\n\n"
+            "def leaky_relu_prime(z, alpha=0.01):\n"
+            "    return np.array([0.01, 0.01, 1.0])\n"
+        ),
+    },
+]

@@ -1,0 +1,113 @@
+"""Typical wrong answers to Exercise 3; each must fail at least one hidden check.
+
+Format: see exercises/README.md ("name", "cell" = grade_id of an answer cell, "source").
+"""
+
+_BACKWARD = """def backward(dY_hat, cache, params):
+    X, Z1, A1 = cache
+    dZ2 = dY_hat
+    dW2 = {dW2}
+    db2 = {db2}
+    dA1 = dZ2 @ params["W2"]
+    dZ1 = {dZ1}
+    dW1 = {dW1}
+    db1 = {db1}
+    return {{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}}
+"""
+_RIGHT = dict(dW2="dZ2.T @ A1", db2="dZ2.sum(axis=0)", dZ1="dA1 * (Z1 > 0)",
+              dW1="dZ1.T @ X", db1="dZ1.sum(axis=0)")
+
+
+def _backward(**wrong):
+    return _BACKWARD.format(**{**_RIGHT, **wrong})
+
+
+MUTATIONS = [
+    {
+        "name": "by_hand_sign_flip",
+        "cell": "backprop_by_hand",
+        "source": (
+            "# delta2 = 2 (y - y_hat): the sign of every gradient flipped\n"
+            "y_hat = np.array([1.5])\n"
+            "L = 0.25\n"
+            "delta2 = np.array([1.0])\n"
+            "dW2 = np.array([[0.0, 2.0]])\n"
+            "db2 = np.array([1.0])\n"
+            "delta1 = np.array([0.0, 0.5])\n"
+            "dW1 = np.array([[0.0, 0.0], [1.0, 0.5]])\n"
+            "db1 = np.array([0.0, 0.5])\n"
+        ),
+    },
+    {
+        "name": "by_hand_ignores_relu_derivative",
+        "cell": "backprop_by_hand",
+        "source": (
+            "y_hat = np.array([1.5])\n"
+            "L = 0.25\n"
+            "delta2 = np.array([-1.0])\n"
+            "dW2 = np.array([[0.0, -2.0]])\n"
+            "db2 = np.array([-1.0])\n"
+            "delta1 = np.array([-1.0, -0.5])\n"
+            "dW1 = np.array([[-2.0, -1.0], [-1.0, -0.5]])\n"
+            "db1 = np.array([-1.0, -0.5])\n"
+        ),
+    },
+    {
+        "name": "mse_grad_missing_1_over_n",
+        "cell": "mse_grad",
+        "source": (
+            "def mse_grad(Y_hat, Y):\n"
+            "    return 2.0 * (Y_hat - Y)\n"
+        ),
+    },
+    {
+        "name": "mse_grad_divides_by_batch_only",
+        "cell": "mse_grad",
+        "source": (
+            "def mse_grad(Y_hat, Y):\n"
+            "    return 2.0 * (Y_hat - Y) / Y_hat.shape[0]\n"
+        ),
+    },
+    {
+        "name": "mse_grad_sign_flip",
+        "cell": "mse_grad",
+        "source": (
+            "def mse_grad(Y_hat, Y):\n"
+            "    return 2.0 * (Y - Y_hat) / Y_hat.size\n"
+        ),
+    },
+    {
+        "name": "transposed_weight_gradients",
+        "cell": "backward",
+        "source": _backward(dW2="A1.T @ dZ2", dW1="X.T @ dZ1"),
+    },
+    {
+        "name": "bias_gradient_not_summed",
+        "cell": "backward",
+        "source": _backward(db2="dZ2[0]", db1="dZ1[0]"),
+    },
+    {
+        "name": "bias_gradient_averaged_again",
+        "cell": "backward",
+        "source": _backward(db2="dZ2.mean(axis=0)", db1="dZ1.mean(axis=0)"),
+    },
+    {
+        "name": "no_relu_derivative",
+        "cell": "backward",
+        "source": _backward(dZ1="dA1"),
+    },
+    {
+        "name": "relu_derivative_of_the_wrong_array",
+        "cell": "backward",
+        "source": _backward(dZ1="dA1 * (dA1 > 0)"),
+    },
+    {
+        "name": "hardcode",
+        "cell": "mse_grad",
+        "source": (
+            "def mse_grad(Y_hat, Y):\n"
+            "    # the visible answer typed in\n"
+            "    return np.array([[0.6666666666666666], [0.0], [-0.6666666666666666]])\n"
+        ),
+    },
+]

@@ -1,0 +1,110 @@
+"""Typical wrong answers to Exercise 4; each must fail at least one hidden check.
+
+Format: see exercises/README.md ("name", "cell" = grade_id of an answer cell, "source").
+"""
+
+_NUMGRAD = """def numerical_gradient(f, theta, h=1e-5):
+    theta = np.asarray(theta, dtype=float)
+    grad = np.zeros_like(theta)
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus.flat[i] += h
+        minus.flat[i] -= h
+        grad.flat[i] = {estimate}
+    return grad
+"""
+
+_FIXED = """class FixedTanhDense(TanhDense):
+    def backward(self, dA):
+        dZ = {dZ}
+        dX = dZ @ self.W
+        dW = dZ.T @ self.X
+        db = {db}
+        return dX, dW, db
+"""
+
+MUTATIONS = [
+    {
+        "name": "forward_difference",
+        "cell": "numerical_gradient",
+        "source": _NUMGRAD.format(estimate="(f(plus) - f(theta)) / h"),
+    },
+    {
+        "name": "divides_by_h_not_2h",
+        "cell": "numerical_gradient",
+        "source": _NUMGRAD.format(estimate="(f(plus) - f(minus)) / h"),
+    },
+    {
+        "name": "perturbs_theta_in_place",
+        "cell": "numerical_gradient",
+        "source": (
+            "def numerical_gradient(f, theta, h=1e-5):\n"
+            "    grad = np.zeros_like(theta)\n"
+            "    for i in range(theta.size):\n"
+            "        theta.flat[i] += h\n"
+            "        f_plus = f(theta)\n"
+            "        theta.flat[i] -= 2 * h\n"
+            "        f_minus = f(theta)\n"
+            "        grad.flat[i] = (f_plus - f_minus) / (2 * h)\n"
+            "    return grad\n"
+        ),
+    },
+    {
+        "name": "relative_error_not_normalised",
+        "cell": "relative_error",
+        "source": (
+            "def relative_error(a, b):\n"
+            "    return float(np.linalg.norm(a - b))\n"
+        ),
+    },
+    {
+        "name": "relative_error_divides_by_one_norm",
+        "cell": "relative_error",
+        "source": (
+            "def relative_error(a, b):\n"
+            "    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-12))\n"
+        ),
+    },
+    {
+        "name": "names_the_wrong_gradient",
+        "cell": "find_the_bug",
+        "source": 'buggy = "W"\n',
+    },
+    {
+        "name": "fix_keeps_the_bug",
+        "cell": "fix_the_layer",
+        "source": _FIXED.format(dZ="dA * (1.0 - self.A ** 2)", db="dA.sum(axis=0)"),
+    },
+    {
+        "name": "fix_with_wrong_tanh_derivative",
+        "cell": "fix_the_layer",
+        "source": _FIXED.format(dZ="dA * (1.0 - self.A)", db="dZ.sum(axis=0)"),
+    },
+    {
+        "name": "smallest_h_is_best",
+        "cell": "choose_h",
+        "source": (
+            "def step_errors(f, grad_f, theta, hs):\n"
+            "    exact = grad_f(theta)\n"
+            "    return np.array([relative_error(numerical_gradient(f, theta, h), exact) for h in hs])\n"
+            "\n\n"
+            "errors = step_errors(f_e, grad_f_e, theta_e, hs)\n"
+            "best_h = float(hs[-1])  # smaller must be more accurate?\n"
+        ),
+    },
+    {
+        "name": "hardcode",
+        "cell": "fix_the_layer",
+        "source": (
+            "class FixedTanhDense(TanhDense):\n"
+            "    def backward(self, dA):\n"
+            "        # the visible answers typed in\n"
+            "        dX = np.array([[0.18599254988312403, -1.015568091523983, 0.3504294716446561],\n"
+            "                       [1.1721484502208723, 0.45097893821947527, -0.5320361103540517]])\n"
+            "        dW = np.array([[0.9408896079288205, 0.21615245902553737, -0.7787752636596674],\n"
+            "                       [0.3016219710291499, 2.236220670928976, 1.375543532167582]])\n"
+            "        db = np.array([0.9949277226852049, 0.8606771387613938])\n"
+            "        return dX, dW, db\n"
+        ),
+    },
+]

@@ -1,0 +1,87 @@
+"""Open every page of the built book in headless Chromium, as a reader would.
+
+For each page: no console errors, no failed requests, no request leaves 127.0.0.1, math is
+typeset where the page has math, every image loads, and a screenshot is saved under the test's
+temporary folder. Then the search page must find a word taught in a chapter.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.book, pytest.mark.browser]
+
+MATH_MARKER = re.compile(r'class="[^"]*\bmath\b')
+
+
+def book_pages(book_html: Path) -> list[Path]:
+    pages = []
+    for path in sorted(book_html.rglob("*.html")):
+        rel = path.relative_to(book_html)
+        if any(part.startswith("_") for part in rel.parts):
+            continue  # _static, _sources, _images
+        pages.append(rel)
+    return pages
+
+
+def visit(page, url: str, base: str) -> dict:
+    """Load `url`, wait until the network is idle, and return what went wrong."""
+    seen = {"console": [], "failed": [], "outside": []}
+
+    def on_request(req):
+        if not (req.url.startswith(base) or req.url.startswith(("data:", "blob:", "about:"))):
+            seen["outside"].append(req.url)
+
+    page.on("console", lambda m: m.type == "error" and seen["console"].append(m.text))
+    page.on("pageerror", lambda e: seen["console"].append(f"uncaught: {e}"))
+    page.on("requestfailed", lambda r: seen["failed"].append(f"{r.url} ({r.failure})"))
+    page.on("request", on_request)
+    page.goto(url, wait_until="networkidle")
+    return seen
+
+
+def test_every_page_loads_cleanly_offline(book_html, book_url, browser, tmp_path):
+    pages = book_pages(book_html)
+    assert len(pages) >= 5, f"expected the intro, chapters and reference pages, found {pages}"
+    problems = []
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    for rel in pages:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        seen = visit(page, f"{book_url}/{rel.as_posix()}", book_url)
+        html = (book_html / rel).read_text(encoding="utf-8")
+        if MATH_MARKER.search(html):
+            try:
+                page.wait_for_selector("mjx-container", timeout=20_000)
+            except Exception:
+                problems.append(f"{rel}: has math but MathJax typeset nothing")
+        broken = page.evaluate("""async () => {
+            const imgs = Array.from(document.images);
+            imgs.forEach(i => { i.loading = 'eager'; });
+            await Promise.all(imgs.map(i => i.complete ? null :
+                new Promise(r => { i.onload = i.onerror = r; })));
+            return imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
+        }""")
+        page.wait_for_load_state("networkidle")
+        for kind, label in (("console", "console error"), ("failed", "failed request"),
+                            ("outside", "request leaving 127.0.0.1")):
+            problems += [f"{rel}: {label}: {item}" for item in seen[kind]]
+        problems += [f"{rel}: image did not load: {src}" for src in broken]
+        page.screenshot(path=str(shots / (rel.as_posix().replace("/", "__") + ".png")))
+        context.close()
+    assert not problems, "\n".join(problems)
+    assert len(list(shots.glob("*.png"))) == len(pages)
+
+
+def test_search_finds_a_word_from_a_chapter(book_url, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{book_url}/search.html?q=perceptron", wait_until="networkidle")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    links = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    context.close()
+    assert any("chapters/01_neurons" in link for link in links), links
