@@ -59,7 +59,7 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "activations", "checks", "core", "data", "functional", "gradcheck", "init", "layers",
-    "losses", "optim", "regularization", "rnn", "schedules", "theory", "train", "viz",
+    "losses", "optim", "regularization", "rnn", "schedules", "sequences", "theory", "train", "viz",
     "widgets",
 }
 
