@@ -13,6 +13,7 @@ import csv
 import fcntl
 import json
 import os
+import warnings
 from pathlib import Path
 
 from autograder.course import Course
@@ -62,7 +63,8 @@ class GradebookWriter:
         from nbgrader.api import MissingEntry
 
         assignment, student = result["assignment"], result["student"]
-        with locked(self.course):
+        with locked(self.course), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy warnings
             try:
                 self.gb.update_or_create_student(student)
                 try:
@@ -109,7 +111,7 @@ def export_gradebook(course: Course, out: Path) -> int:
                         continue
                     rows.append({"assignment": assignment.name, "student": student.id,
                                  "score": sub.score, "max_score": sub.max_score,
-                                 "auto_score": sub.auto_score,
+                                 "auto_score": sub.code_score,
                                  "needs_manual_grade": sub.needs_manual_grade})
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="", encoding="utf-8") as fh:

@@ -18,6 +18,7 @@ _EXPORTS = {
     "NNKitError": "core",
     "ShapeError": "core",
     "BackwardBeforeForwardError": "core",
+    "NonFiniteError": "core",
     # layers
     "Dense": "layers",
     "Dropout": "layers",

@@ -89,7 +89,7 @@ def as_plain(value: Any, what: str = "value") -> np.ndarray:
         raise NotPlainData(
             f"the {what} holds {arr.dtype} data; return numbers, bools or strings, for example "
             "a float array built with np.asarray(..., dtype=float)")
-    return np.ascontiguousarray(arr)
+    return arr.copy(order="C")  # (np.ascontiguousarray would turn 0-d into 1-d)
 
 
 # ---------------------------------------------------------------------------- records

@@ -209,3 +209,9 @@ def test_compare_missing_and_invalid(tmp_path, monkeypatch):
     bad = checks.Record(name="t.e", error="not plain data")
     v = checks.compare(ref, bad)
     assert not v.passed and "not plain data" in v.message
+
+
+def test_scalars_keep_their_shape(record_dir):
+    checks.check_close("t.scalar", 1.5)
+    records, _ = checks.load_records(record_dir)
+    assert records[("t.scalar", 0)].value.shape == ()

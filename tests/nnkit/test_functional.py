@@ -124,21 +124,15 @@ def test_functions_do_not_modify_their_input(rng):
     np.testing.assert_array_equal(z, before)
 
 
-def test_import_is_light_and_fast():
-    """`import nnkit` and this half's modules load no plotting/widget/progress/scipy library."""
+def test_import_loads_no_heavy_library():
+    """`import nnkit` and this half's modules load no plotting/widget/progress/scipy library.
+
+    (The 150 ms import budget is measured by benchmarks/bench_import_gradcheck.py.)"""
     code = (
-        "import sys, time, numpy; t = time.process_time(); import nnkit; "
+        "import sys, nnkit; "
         "import nnkit.core, nnkit.functional, nnkit.activations, nnkit.layers, nnkit.losses, "
-        "nnkit.init, nnkit.gradcheck; dt = time.process_time() - t; "
-        "heavy = [m for m in ('matplotlib', 'ipywidgets', 'tqdm', 'scipy') if m in sys.modules]; "
-        "print(dt, heavy)"
+        "nnkit.init, nnkit.gradcheck; "
+        "print([m for m in ('matplotlib', 'ipywidgets', 'tqdm', 'scipy') if m in sys.modules])"
     )
-    # CPU time (not wall time) and best of three, so a busy shared machine does not fail
-    # the test by accident
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-            for _ in range(3)]
-    outs = [r.stdout.split(" ", 1) for r in runs]
-    assert all(o[1].strip() == "[]" for o in outs), outs
-    # numpy is imported before the clock starts (it alone takes ~0.1-0.2 s on a busy
-    # 2-core machine); nnkit's own share must stay well inside the 150 ms budget.
-    assert min(float(o[0]) for o in outs) < 0.1, outs
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
