@@ -55,11 +55,14 @@ _EXPORTS = {
     "fit": "train",
     "batches": "train",
     "EarlyStopping": "train",
+    "History": "train",
+    "clip_grad_norm_": "optim",
+    "clip_grad_value_": "optim",
     "TrainingDivergedError": "train",
 }
 
 _SUBMODULES = {
-    "activations", "checks", "core", "data", "functional", "gradcheck", "init", "layers",
+    "activations", "callbacks", "checks", "core", "data", "functional", "gradcheck", "init", "layers",
     "losses", "optim", "regularization", "rnn", "schedules", "sequences", "theory", "train", "viz",
     "widgets",
 }

@@ -22,10 +22,11 @@ import math
 
 import numpy as np
 
-from nnkit.core import Layer, NNKitError, NonFiniteError, check_finite
+from nnkit.core import NNKitError, NonFiniteError, check_finite
+from nnkit.callbacks import Callback, EarlyStopping, History, _positive_int
 from nnkit.optim import clip_grad_norm_
 
-__all__ = ["batches", "fit", "History", "EarlyStopping", "TrainingDivergedError", "accuracy",
+__all__ = ["batches", "fit", "History", "Callback", "EarlyStopping", "TrainingDivergedError", "accuracy",
            "predict", "evaluate"]
 
 
@@ -62,12 +63,6 @@ def _check_xy(X, y, who):
                 f"X {X.shape} and y {y.shape}."
             )
     return X, y
-
-
-def _positive_int(value, who, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NNKitError(f"{who}: {name} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def batches(X, y, batch_size: int, *, rng: np.random.Generator | None = None,
@@ -187,166 +182,6 @@ def evaluate(model, loss_fn, X, y, *, metrics=("loss", "accuracy"),
     if "accuracy" in metrics:
         result["accuracy"] = correct / X.shape[0]
     return result
-
-
-# -- history and callbacks -------------------------------------------------------------------
-class History(dict):
-    """What `fit` returns: a dict of per-epoch lists (``history["val_loss"][e]``).
-
-    Keys: ``"loss"`` (mean training loss over the epoch's batches, without the penalty),
-    ``"lr"`` (the learning rate used during the epoch), ``"accuracy"`` if asked for
-    (running accuracy over the epoch's training batches, in training mode), and
-    ``"val_loss"``, ``"val_accuracy"`` when `validation_data` is given (inference mode,
-    after the epoch).
-
-    Attributes
-    ----------
-    epochs : list[int]
-        The epoch indices run (0, 1, ...); shorter than asked when a callback stopped.
-    stopped_epoch : int or None
-        The epoch after which a callback stopped training, or None.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.epochs: list[int] = []
-        self.stopped_epoch: int | None = None
-
-    def __repr__(self):
-        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.items() if v)
-        return f"History({len(self.epochs)} epochs; last: {last})"
-
-
-def _walk_layers(model):
-    """Every layer inside `model` once (Sequential children and Layer attributes)."""
-    stack, seen = [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen or not isinstance(layer, Layer):
-            continue
-        seen.add(id(layer))
-        yield layer
-        children = list(vars(layer).values())
-        inner = getattr(layer, "_layers", None)
-        if isinstance(inner, (list, tuple)):
-            children += list(inner)
-        for obj in children:
-            if isinstance(obj, Layer):
-                stack.append(obj)
-            elif isinstance(obj, (list, tuple)):
-                stack.extend(o for o in obj if isinstance(o, Layer))
-
-
-def _snapshot(model):
-    """Copies of every parameter value and every public array buffer (BatchNorm's running stats)."""
-    params = [(p, p.value.copy()) for p in model.parameters()]
-    buffers = [(layer, attr, arr.copy())
-               for layer in _walk_layers(model)
-               for attr, arr in vars(layer).items()
-               if not attr.startswith("_") and isinstance(arr, np.ndarray)]
-    return params, buffers
-
-
-def _restore(snapshot):
-    params, buffers = snapshot
-    for p, value in params:
-        np.copyto(p.value, value)           # in place: optimizers keep their references
-    for layer, attr, value in buffers:
-        current = getattr(layer, attr)
-        if isinstance(current, np.ndarray) and current.shape == value.shape:
-            np.copyto(current, value)
-        else:
-            setattr(layer, attr, value.copy())
-
-
-class Callback:
-    """Base class for callbacks: override the hooks you need.
-
-    ``on_epoch_end`` returns True to stop training after this epoch.
-    """
-
-    def on_train_begin(self, model) -> None:
-        pass
-
-    def on_epoch_end(self, epoch: int, logs: dict, model) -> bool | None:
-        return None
-
-    def on_train_end(self, model) -> None:
-        pass
-
-
-class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved for `patience` epochs; restore the best weights.
-
-    An epoch improves when ``value < best - min_delta`` (``mode="min"``, for losses) or
-    ``value > best + min_delta`` (``mode="max"``; the default mode is "max" when the
-    monitored name contains "accuracy", else "min"). With ``restore_best=True`` the
-    parameter values (and buffers such as BatchNorm's running statistics) of the best epoch
-    are copied back into the model when training ends, whether it stopped early or not.
-
-    Attributes
-    ----------
-    best : float or None
-        The best monitored value seen.
-    best_epoch : int or None
-        The epoch (from 0) where it was reached.
-    stopped_epoch : int or None
-        The epoch after which it stopped training, or None.
-    """
-
-    def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss",
-                 restore_best: bool = True, mode: str | None = None):
-        self.patience = _positive_int(patience, "EarlyStopping", "patience")
-        self.min_delta = float(min_delta)
-        if self.min_delta < 0:
-            raise NNKitError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}.")
-        self.monitor = monitor
-        self.restore_best = bool(restore_best)
-        self.mode = mode if mode is not None else ("max" if "accuracy" in monitor else "min")
-        if self.mode not in ("min", "max"):
-            raise NNKitError(f"EarlyStopping: mode must be 'min' or 'max', got {mode!r}.")
-        self.on_train_begin(None)
-
-    def on_train_begin(self, model) -> None:
-        self.best = self.best_epoch = self.stopped_epoch = None
-        self.wait = 0
-        self._best_state = None
-
-    def _improved(self, value: float) -> bool:
-        if not math.isfinite(value):
-            return False
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-    def on_epoch_end(self, epoch, logs, model):
-        if self.monitor not in logs:
-            raise NNKitError(
-                f"EarlyStopping: the monitored value {self.monitor!r} is not among this epoch's "
-                f"logs {sorted(logs)}; pass validation_data to fit for 'val_*' values, or "
-                "monitor one of the keys listed."
-            )
-        value = float(logs[self.monitor])
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self._best_state = _snapshot(model)
-            return False
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.stopped_epoch = epoch
-            return True
-        return False
-
-    def on_train_end(self, model) -> None:
-        if self.restore_best and self._best_state is not None:
-            _restore(self._best_state)
-
-    def __repr__(self):
-        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"best={self.best}, best_epoch={self.best_epoch})")
 
 
 # -- fit ---------------------------------------------------------------------------------------
