@@ -26,8 +26,10 @@ MALICIOUS = {
         "np.allclose = lambda *a, **k: True            # patched comparisons\n"
         "np.testing.assert_allclose = lambda *a, **k: None\n"
         "print('SCORE: 100/100')                         # a fake result marker\n"
-        "for p in glob.glob('/**/gradebook.db', recursive=True)[:3]:\n"
-        "    open(p, 'a').write('pwned')                 # the gradebook is not in the sandbox\n"
+        "try:\n"
+        "    open(GRADEBOOK, 'a').write('pwned')          # the gradebook is not in the sandbox\n"
+        "except OSError as exc:\n"
+        "    print('no gradebook:', type(exc).__name__)\n"
         "try:\n"
         "    __import__('urllib.request').request.urlopen('http://example.com', timeout=2)\n"
         "except Exception as exc:\n"
@@ -66,8 +68,10 @@ def run_demo(course: Course, jobs: int = 2, log=print) -> list[dict]:
     finally:
         shutil.rmtree(source, ignore_errors=True)
     release_nb = nbformat.read(course.release(DEMO) / f"{DEMO}.ipynb", as_version=4)
+    malicious = {**MALICIOUS, "relu_answer": MALICIOUS["relu_answer"].replace(
+        "GRADEBOOK", repr(str(course.gradebook)))}
     for student, answers in {"correct": CORRECT, "partial": PARTIAL, "untouched": {},
-                             "malicious": MALICIOUS}.items():
+                             "malicious": malicious}.items():
         folder = course.submitted / student / DEMO
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(make_submission(release_nb, answers), folder / f"{DEMO}.ipynb")

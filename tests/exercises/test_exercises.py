@@ -172,8 +172,6 @@ def test_hardcode_passes_visible_fails_hidden(evaluation):
     assert not visible_failed, f"the hard-coded answers should pass the visible checks: {visible_failed}"
     hidden_failed = [k for k, v in vs.items() if ".hidden." in k[0] and not v.passed]
     assert hidden_failed, "hard-coding the visible answers passes the hidden checks"
-    # and nothing raises: the hard-coded notebook looks healthy to the student
-    assert not run.errors(), run.errors()
 
 
 def test_notebook_runs_under_budget(evaluation):
