@@ -258,7 +258,8 @@ CASES = [
     Case("input_transformer", nb_with(True, True, {"relu_answer": INPUT_TRANSFORMER}), 0),
     Case("ast_transformer", nb_with(True, True, {"relu_answer": AST_TRANSFORMER}), 0),
     Case("showtraceback", nb_with(False, True, {"relu_answer": SHOWTRACEBACK}), 3),
-    Case("builtins", nb_with(False, True, {"relu_answer": BUILTINS}), 3, exact=False),
+    Case("builtins", nb_with(False, True, {"relu_answer": BUILTINS}), 3, {"graded", "timeout", "partial"},
+         exact=False),  # a kernel without len() may hang: any status, never more points
     Case("sys_exit", nb_with(True, True, {"mean_answer": "import sys\nsys.exit(0)\n"}), 2),
     Case("os_exit", nb_with(True, True, {"mean_answer": "import os\nos._exit(0)\n"}), 2, {"partial"}),
     Case("keyboard_interrupt", nb_with(True, True, {"mean_answer": "raise KeyboardInterrupt\n"}), 2),

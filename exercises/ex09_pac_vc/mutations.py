@@ -1,0 +1,100 @@
+"""Typical wrong answers to Exercise 9; each must fail at least one hidden check.
+
+Format: see exercises/README.md ("name", "cell" = grade_id of an answer cell, "source").
+"""
+
+_BOUNDS = '''EPSILONS = [0.2, 0.1, 0.05, 0.02]
+
+
+def finite_class_m(H_size, epsilon, delta):
+    return {ceil}({finite})
+
+
+def blumer_m(d_vc, epsilon, delta):
+    return {ceil}({blumer})
+
+
+def anthony_biggs_m(d_vc, epsilon, delta):
+    return {ceil}({ab})
+
+
+m_table = np.array([[blumer_m(6, eps, 0.05), anthony_biggs_m(6, eps, 0.05)] for eps in EPSILONS])
+'''
+_RIGHT_BOUNDS = dict(
+    ceil="math.ceil",
+    finite="(math.log(H_size) + math.log(1.0 / delta)) / epsilon",
+    blumer="max(4.0 / epsilon * math.log2(2.0 / delta), 8.0 * d_vc / epsilon * math.log2(13.0 / epsilon))",
+    ab="4.0 / epsilon * (d_vc * math.log2(12.0 / epsilon) + math.log2(2.0 / delta))",
+)
+
+
+def _bounds(**wrong):
+    return _BOUNDS.format(**{**_RIGHT_BOUNDS, **wrong})
+
+
+_PERCEPTRON = '''def perceptron_converges(X, y, max_epochs=1000):
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(max_epochs):
+        mistakes = 0
+        for x_i, y_i in zip(X, y):
+            if {mistake}:
+                w = w + y_i * x_i
+                b = {b}
+                mistakes += 1
+        if mistakes == 0:
+            return True
+    return False
+'''
+_RIGHT_PERCEPTRON = dict(mistake="y_i * (x_i @ w + b) <= 0", b="b + y_i")
+
+
+def _perceptron(**wrong):
+    return _PERCEPTRON.format(**{**_RIGHT_PERCEPTRON, **wrong})
+
+
+MUTATIONS = [
+    {"name": "anthony_biggs_natural_log", "cell": "bounds",
+     "source": _bounds(ab="4.0 / epsilon * (d_vc * math.log(12.0 / epsilon) + math.log(2.0 / delta))")},
+    {"name": "blumer_natural_log", "cell": "bounds",
+     "source": _bounds(blumer="max(4.0 / epsilon * math.log(2.0 / delta), 8.0 * d_vc / epsilon * math.log(13.0 / epsilon))")},
+    {"name": "blumer_sum_instead_of_max", "cell": "bounds",
+     "source": _bounds(blumer="4.0 / epsilon * math.log2(2.0 / delta) + 8.0 * d_vc / epsilon * math.log2(13.0 / epsilon)")},
+    {"name": "finite_delta_and_epsilon_swapped", "cell": "bounds",
+     "source": _bounds(finite="(math.log(H_size) + math.log(1.0 / epsilon)) / delta")},
+    {"name": "finite_log_of_delta_not_one_over_delta", "cell": "bounds",
+     "source": _bounds(finite="abs(math.log(H_size) + math.log(delta)) / epsilon")},
+    {"name": "rounded_down", "cell": "bounds",
+     "source": _bounds(ceil="int")},
+    {"name": "perceptron_strict_mistake_test", "cell": "perceptron_converges",
+     "source": _perceptron(mistake="y_i * (x_i @ w + b) < 0")},
+    {"name": "perceptron_without_bias", "cell": "perceptron_converges",
+     "source": _perceptron(b="b")},
+    {"name": "shattered_if_any_labelling_works", "cell": "shatter_search",
+     "source": (
+         "def shatter_search(X, max_epochs=1000):\n"
+         "    m = X.shape[0]\n"
+         "    failures = [lab for lab in itertools.product((-1, 1), repeat=m)\n"
+         "                if not perceptron_converges(X, np.array(lab), max_epochs)]\n"
+         "    failures = np.array(failures, dtype=int).reshape(len(failures), m)\n"
+         "    return len(failures) < 2 ** m, failures\n"
+         "\n\n"
+         "three_shattered, _ = shatter_search(THREE_POINTS)\n"
+         "four_shattered, four_failures = shatter_search(FOUR_POINTS)\n"
+     )},
+    {"name": "hardcode", "cell": "bounds",
+     "source": (
+         "# the visible answers typed in\n"
+         "EPSILONS = [0.2, 0.1, 0.05, 0.02]\n"
+         "\n\n"
+         "def finite_class_m(H_size, epsilon, delta):\n"
+         "    return 169\n"
+         "\n\n"
+         "def blumer_m(d_vc, epsilon, delta):\n"
+         "    return 88 if d_vc == 1 else 4407\n"
+         "\n\n"
+         "def anthony_biggs_m(d_vc, epsilon, delta):\n"
+         "    return 2435\n"
+         "\n\n"
+         "m_table = np.array([[4407, 2435]] * 4)\n"
+     )},
+]

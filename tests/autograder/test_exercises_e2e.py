@@ -1,0 +1,61 @@
+"""End to end on the real exercises: the solution scores full, the release scores zero, and
+every mutation of the exercises' catalogue (exercises/<a>/mutations.py) scores below full."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest import REPO, TEST_LIMITS, requires_bwrap, write_submission  # noqa: E402
+
+EXERCISES = sorted(p.parent.name for p in (REPO / "exercises").glob("ex*/ex*.ipynb")
+                   if p.stem == p.parent.name)
+pytestmark = [pytest.mark.slow, requires_bwrap()]
+
+
+def _mutations(assignment):
+    path = REPO / "exercises" / assignment / "mutations.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"mutations_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(getattr(module, "MUTATIONS", []))
+
+
+@pytest.mark.skipif(not EXERCISES, reason="no exercises/<assignment>/<assignment>.ipynb yet")
+@pytest.mark.parametrize("assignment", EXERCISES)
+def test_exercise_end_to_end(assignment, tmp_path):
+    from autograder.batch import grade_assignment
+    from autograder.course import Course
+    from autograder.demo import make_submission
+    from autograder.rebuild import grade_id, is_answer
+    from autograder.release import release
+
+    course = Course.locate(tmp_path / "course")
+    release(course, assignment, source_dir=REPO / "exercises", limits=TEST_LIMITS,
+            determinism=False, log=lambda *a: None)
+    source = nbformat.read(course.source(assignment) / f"{assignment}.ipynb", as_version=4)
+    rel = nbformat.read(course.release(assignment) / f"{assignment}.ipynb", as_version=4)
+    solution = {grade_id(c): c.source for c in source.cells if is_answer(c)}
+    write_submission(course.submitted, "solution", assignment, make_submission(rel, solution))
+    write_submission(course.submitted, "release", assignment, rel)
+    mutations = _mutations(assignment)
+    for m in mutations:
+        write_submission(course.submitted, f"mut_{m['name']}", assignment,
+                         make_submission(rel, {**solution, m["cell"]: m["source"]}))
+    results = {r["student"]: r for r in grade_assignment(
+        course, assignment, jobs=2, limits=TEST_LIMITS, progress=False, log=lambda *a: None)}
+    full = results["solution"]["max_score"]
+    assert results["solution"]["score"] == full, results["solution"]
+    assert results["release"]["score"] == 0, results["release"]
+    survivors = [n for n, r in results.items() if n.startswith("mut_") and r["score"] >= full]
+    assert not survivors, f"mutations scoring full: {survivors}"
+    if not mutations:
+        pytest.skip(f"{assignment} has no mutation catalogue (exercises/{assignment}/mutations.py)")
