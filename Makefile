@@ -8,7 +8,6 @@ PY := $(VENV)/bin/python
 JB := $(VENV)/bin/jupyter-book
 STAMP := $(VENV)/.installed
 export OPENBLAS_NUM_THREADS ?= 1
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # Strict: every Sphinx warning, nitpicky broken reference or failing cell fails the build.
 JB_FLAGS := --warningiserror --nitpick --keep-going

@@ -17,6 +17,7 @@ All elementwise functions: ``z`` of any shape -> same shape.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -46,6 +47,23 @@ def _float(z) -> np.ndarray:
     )
 
 
+def _accepts_scalars(f):
+    """Let `f` take a Python number or a 0-d array too (returning a NumPy scalar, like np.tanh).
+
+    The bodies work in place on arrays (`out=`, masked assignment), which 0-d input does not
+    allow, so a scalar goes through as a one-element array.
+    """
+
+    @functools.wraps(f)
+    def wrapper(z, *args, **kwargs):
+        z = np.asarray(z)
+        if z.ndim == 0:
+            return f(z.reshape(1), *args, **kwargs).reshape(())[()]
+        return f(z, *args, **kwargs)
+
+    return wrapper
+
+
 def _where_positive(z: np.ndarray, pos: float, neg: float) -> np.ndarray:
     """`pos` where z > 0 else `neg`, in z's dtype (np.where with Python floats would give float64)."""
     out = np.full_like(z, neg)
@@ -56,22 +74,26 @@ def _where_positive(z: np.ndarray, pos: float, neg: float) -> np.ndarray:
 # -- identity and step ------------------------------------------------------------------
 
 
+@_accepts_scalars
 def identity(z):
     """phi(z) = z."""
     return _float(z).copy()
 
 
+@_accepts_scalars
 def identity_grad(z):
     """phi'(z) = 1."""
     return np.ones_like(_float(z))
 
 
+@_accepts_scalars
 def step(z):
     """Heaviside step: 1 where z >= 0, else 0 (the perceptron's activation)."""
     z = _float(z)
     return (z >= 0).astype(z.dtype)
 
 
+@_accepts_scalars
 def step_grad(z):
     """0 everywhere (the jump at 0 has no derivative; we return 0 there too).
 
@@ -83,6 +105,7 @@ def step_grad(z):
 # -- sigmoid and tanh ---------------------------------------------------------------------
 
 
+@_accepts_scalars
 def sigmoid(z):
     """sigma(z) = 1 / (1 + exp(-z)), computed without overflow.
 
@@ -100,17 +123,20 @@ def sigmoid(z):
     return r
 
 
+@_accepts_scalars
 def sigmoid_grad(z):
     """sigma'(z) = sigma(z) (1 - sigma(z))."""
     s = sigmoid(z)
     return s * (1.0 - s)
 
 
+@_accepts_scalars
 def tanh(z):
     """tanh(z) = 2 sigma(2z) - 1, range (-1, 1), zero-centred."""
     return np.tanh(_float(z))
 
 
+@_accepts_scalars
 def tanh_grad(z):
     """tanh'(z) = 1 - tanh(z)^2."""
     t = np.tanh(_float(z))
@@ -121,17 +147,20 @@ def tanh_grad(z):
 # -- the ReLU family ------------------------------------------------------------------------
 
 
+@_accepts_scalars
 def relu(z):
     """max(z, 0)."""
     return np.maximum(_float(z), 0.0)
 
 
+@_accepts_scalars
 def relu_grad(z):
     """1 where z > 0, else 0 (we use 0 at z = 0, as PyTorch does)."""
     z = _float(z)
     return (z > 0).astype(z.dtype)
 
 
+@_accepts_scalars
 def leaky_relu(z, alpha: float = 0.01):
     """z where z > 0, else alpha * z."""
     z = _float(z)
@@ -143,11 +172,13 @@ def leaky_relu(z, alpha: float = 0.01):
     return out
 
 
+@_accepts_scalars
 def leaky_relu_grad(z, alpha: float = 0.01):
     """1 where z > 0, else alpha."""
     return _where_positive(_float(z), 1.0, alpha)
 
 
+@_accepts_scalars
 def prelu(z, alpha):
     """z where z > 0, else alpha * z, with a learned `alpha` (broadcast against `z`)."""
     z = _float(z)
@@ -155,6 +186,7 @@ def prelu(z, alpha):
     return np.where(z > 0, z, alpha * z)
 
 
+@_accepts_scalars
 def prelu_grad(z, alpha):
     """d prelu / dz: 1 where z > 0, else alpha (broadcast to z's shape)."""
     z = _float(z)
@@ -162,6 +194,7 @@ def prelu_grad(z, alpha):
     return np.where(z > 0, np.ones((), z.dtype), alpha * np.ones_like(z))
 
 
+@_accepts_scalars
 def prelu_grad_alpha(z, alpha=None):
     """d prelu / d alpha, elementwise: 0 where z > 0, else z.
 
@@ -172,6 +205,7 @@ def prelu_grad_alpha(z, alpha=None):
     return np.minimum(z, 0.0)
 
 
+@_accepts_scalars
 def elu(z, alpha: float = 1.0):
     """z where z > 0, else alpha (exp(z) - 1); expm1 of min(z, 0) so large z never overflows."""
     z = _float(z)
@@ -181,6 +215,7 @@ def elu(z, alpha: float = 1.0):
     return np.where(z > 0, z, neg)
 
 
+@_accepts_scalars
 def elu_grad(z, alpha: float = 1.0):
     """1 where z > 0, else alpha exp(z)."""
     z = _float(z)
@@ -214,12 +249,14 @@ def _normal_pdf(z: np.ndarray) -> np.ndarray:
     return zc
 
 
+@_accepts_scalars
 def gelu(z):
     """GELU(z) = z Phi(z), exact (with the normal CDF, not the tanh approximation)."""
     z = _float(z)
     return z * _normal_cdf(z)
 
 
+@_accepts_scalars
 def gelu_grad(z):
     """GELU'(z) = Phi(z) + z phi(z)."""
     z = _float(z)
@@ -228,12 +265,14 @@ def gelu_grad(z):
     return out
 
 
+@_accepts_scalars
 def swish(z):
     """Swish / SiLU: z sigma(z)."""
     z = _float(z)
     return z * sigmoid(z)
 
 
+@_accepts_scalars
 def swish_grad(z):
     """d/dz z sigma(z) = sigma(z) (1 + z (1 - sigma(z)))."""
     z = _float(z)
@@ -252,6 +291,7 @@ silu_grad = swish_grad
 # -- softmax ---------------------------------------------------------------------------------
 
 
+@_accepts_scalars
 def logsumexp(z, axis: int = -1, keepdims: bool = False):
     """log(sum(exp(z))) along `axis`, shifted by the maximum so exp never overflows.
 
@@ -268,6 +308,7 @@ def logsumexp(z, axis: int = -1, keepdims: bool = False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+@_accepts_scalars
 def softmax(z, axis: int = -1):
     """exp(z_i - max z) / sum_j exp(z_j - max z) along `axis`; each slice sums to one.
 
@@ -280,6 +321,7 @@ def softmax(z, axis: int = -1):
     return e
 
 
+@_accepts_scalars
 def log_softmax(z, axis: int = -1):
     """z - logsumexp(z) along `axis` (stable log of the softmax).
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ["_config.yml", "intro.md", "glossary.md", "bibliography.md", "instructors.md",
-          "references", "assets", "_vendor", "exercises_student", "nnkit"]
+          "references", "assets", "_vendor", "_ext", "exercises_student", "nnkit"]
 
 
 def main(chapters: list[str]) -> int:

@@ -41,6 +41,6 @@ def build(tmp: Path, pages: dict[str, str]) -> subprocess.CompletedProcess:
     chapters = "".join(f"  - file: {n}\n" for n in names[1:])
     toc = f"format: jb-book\nroot: {names[0]}\n" + (f"chapters:\n{chapters}" if chapters else "")
     (tmp / "_toc.yml").write_text(toc)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     return subprocess.run([str(JB), "build", str(tmp), *jb_flags()], cwd=tmp, env=env,
                           capture_output=True, text=True, timeout=600)

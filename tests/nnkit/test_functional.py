@@ -136,3 +136,20 @@ def test_import_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("name", sorted(F.ACTIVATIONS))
+def test_activations_accept_python_scalars(name):
+    """A float or a 0-d array gives a NumPy scalar equal to the one-element array's value."""
+    f, df = F.ACTIVATIONS[name]
+    for z in (-3.0, 0.5, 2.0):
+        for fn in (f, df):
+            out = fn(z)
+            assert np.ndim(out) == 0, (name, fn.__name__, out)
+            assert out == fn(np.array([z]))[0]
+
+
+def test_softmax_family_accepts_scalars():
+    assert F.softmax(3.0) == 1.0
+    assert F.log_softmax(3.0) == 0.0
+    assert F.logsumexp(np.float32(3.0)) == np.float32(3.0)
