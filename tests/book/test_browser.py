@@ -85,3 +85,39 @@ def test_search_finds_a_word_from_a_chapter(book_url, browser):
     links = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
     context.close()
     assert any("chapters/01_neurons" in link for link in links), links
+
+
+def test_every_explorer_responds_without_a_kernel(book_html, book_url, browser):
+    """Each chapter's explorers are interactive in the static page: moving a control swaps the figure."""
+    chapters = sorted((book_html / "chapters").glob("*.html"))
+    assert chapters, "no chapter pages were built"
+    problems, n_explorers = [], 0
+    for path in chapters:
+        rel = path.relative_to(book_html).as_posix()
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{book_url}/{rel}", wait_until="networkidle")
+        explorers = page.locator(".nnkit-explorer")
+        if explorers.count() == 0:
+            problems.append(f"{rel}: no explorer")
+        for i in range(explorers.count()):
+            n_explorers += 1
+            explorer = explorers.nth(i)
+            explorer.scroll_into_view_if_needed()
+            image = explorer.locator("img").first
+            before = image.get_attribute("src")
+            control = explorer.locator("input[type=range], select").first
+            if control.evaluate("e => e.tagName") == "SELECT":
+                n_options = control.locator("option").count()
+                current = control.evaluate("e => e.selectedIndex")
+                control.select_option(index=(current + 1) % n_options)
+            else:
+                control.focus()
+                at_max = control.evaluate("e => Number(e.value) >= Number(e.max)")
+                page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+            page.wait_for_timeout(100)
+            if image.get_attribute("src") == before:
+                problems.append(f"{rel}: explorer {i} did not change its figure")
+        context.close()
+    assert not problems, "\n".join(problems)
+    assert n_explorers >= len(chapters)
