@@ -46,7 +46,7 @@ def saturation_mask(dphi: np.ndarray, threshold: float) -> np.ndarray:
 def activation_explorer(
     names: Sequence[str] = _DEFAULT_ACTIVATIONS,
     *,
-    alphas: Sequence[float] = (0.01, 0.1, 0.3, 1.0),
+    alphas: Sequence[float] = (0.01, 0.3, 1.0),
     thresholds: Sequence[float] = (0.01, 0.05, 0.2),
     z: np.ndarray | None = None,
 ) -> Explorer:
@@ -71,6 +71,7 @@ def activation_explorer(
         flat = saturation_mask(dphi, threshold)
         name = activation + (f" (alpha = {alpha:g})" if kwargs else "")
         ax_f, ax_df = fig.subplots(1, 2)
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
         for ax, y, ylabel in ((ax_f, phi, r"$\phi(z)$"), (ax_df, dphi, r"$\phi'(z)$")):
             ax.fill_between(z, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
                             color="0.85", linewidth=0, label=rf"$|\phi'| < {threshold:g}$")
@@ -99,6 +100,7 @@ def activation_explorer(
         title="Activation function, derivative and saturation",
         description="Grey bands: inputs where the derivative is below the threshold.",
         figsize=(7, 3.2),
+        layout="none",
         canonical=canonical,
     )
 
@@ -108,7 +110,7 @@ def activation_explorer(
 
 def neuron_explorer(
     *,
-    angles: Sequence[float] = (0, 45, 90, 135, 180, 225, 270, 315),
+    angles: Sequence[float] = (0, 60, 120, 180, 240, 300),
     biases: Sequence[float] = (-1.0, -0.5, 0.0, 0.5, 1.0),
     norm: float = 1.5,
     lim: float = 2.0,
@@ -128,13 +130,15 @@ def neuron_explorer(
         z = w[0] * X1 + w[1] * X2 + bias  # (161, 161)
         a = np.maximum(z, 0.0)
         ax = fig.subplots()
-        image = ax.imshow(a, origin="lower", extent=(-lim, lim, -lim, lim), cmap="Blues",
-                          vmin=0.0, vmax=norm * lim * np.sqrt(2) + 1.0)
+        fig.subplots_adjust(left=0.12, right=0.86, bottom=0.13, top=0.92)
+        levels = np.linspace(0.0, norm * lim * np.sqrt(2) + max(biases), 12)
+        image = ax.contourf(X1, X2, a, levels=levels, cmap="Blues", extend="max")
         ax.contour(X1, X2, z, levels=[0.0], colors="#D55E00", linewidths=2)
         foot = -bias * w / (w @ w)  # the point of the boundary closest to the origin
         ax.annotate("", xy=foot + w / norm, xytext=foot,
                     arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 1.5})
-        ax.text(*(foot + 1.1 * w / norm), "w", fontsize="large")
+        ax.text(*(foot + 0.5 * w / norm + 0.15 * np.array([-w[1], w[0]]) / norm), "w",
+                fontsize="large", ha="center", va="center")
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
@@ -155,6 +159,7 @@ def neuron_explorer(
         description="Orange line: the boundary w·x + b = 0; the neuron is active on the "
                     "side the arrow w points to.",
         figsize=(5.2, 4.0),
+        layout="none",
     )
 
 
@@ -215,6 +220,7 @@ def learning_rate_explorer(
     def render(fig, *, lr, momentum=0.0):
         path = gradient_descent_path(A, theta0, lr, steps, momentum=momentum)  # (T, 2)
         ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.2, 1))
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
         trajectory_on_contours(loss, path, ax_path, xlim=(-lim, lim), ylim=(-lim, lim),
                                resolution=120, minimum=(0.0, 0.0))
         ax_path.set_title(f"lr = {lr:g}" + (f", momentum = {momentum:g}" if momentum else ""),
@@ -223,6 +229,8 @@ def learning_rate_explorer(
         ax_loss.semilogy(np.arange(len(losses)), np.maximum(losses, 1e-12))
         ax_loss.set_xlim(0, steps)
         ax_loss.set_ylim(1e-6, 1e4)
+        ax_loss.set_yticks([1e-6, 1e-3, 1, 1e3], labels=["1e-6", "1e-3", "1", "1e3"])
+        ax_loss.minorticks_off()
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel(r"loss $f(\theta)$")
         verdict = "diverges" if losses[-1] > losses[0] else f"final loss {losses[-1]:.1e}"
@@ -239,6 +247,7 @@ def learning_rate_explorer(
         description=f"Curvatures {a:g} and {b:g}: plain gradient descent diverges for "
                     f"lr > {2 / b:g}.",
         figsize=(7, 3.3),
+        layout="none",
     )
 
 
@@ -326,6 +335,7 @@ def linear_regions_explorer(
         model = random_relu_net(width, depth, rng)
         count, ids = _linear_regions(model, xlim, ylim, resolution)
         ax = fig.subplots()
+        fig.subplots_adjust(left=0.14, right=0.96, bottom=0.12, top=0.92)
         region_map(ids, (*xlim, *ylim), ax, title=f"{width} x {depth} hidden: {count} regions")
         ax.set_aspect("equal")
 
@@ -338,4 +348,5 @@ def linear_regions_explorer(
         title="Linear regions of a random ReLU network",
         description="Each colour is one activation pattern, where the network is affine.",
         figsize=(4.6, 4.2),
+        layout="none",
     )

@@ -56,7 +56,7 @@ def test_every_page_loads_cleanly_offline(book_html, book_url, browser, tmp_path
         html = (book_html / rel).read_text(encoding="utf-8")
         if MATH_MARKER.search(html):
             try:
-                page.wait_for_selector("mjx-container", timeout=20_000)
+                page.wait_for_selector("mjx-container", state="attached", timeout=60_000)
             except Exception:
                 problems.append(f"{rel}: has math but MathJax typeset nothing")
         broken = page.evaluate("""async () => {
