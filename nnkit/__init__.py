@@ -62,7 +62,7 @@ _EXPORTS = {
 }
 
 _SUBMODULES = {
-    "activations", "callbacks", "checks", "core", "data", "functional", "gradcheck", "init", "layers",
+    "activations", "callbacks", "checks", "core", "data", "explorers", "functional", "gradcheck", "init", "layers",
     "losses", "optim", "regularization", "rnn", "schedules", "sequences", "theory", "train", "viz",
     "widgets",
 }

@@ -21,11 +21,10 @@ from nnkit.widgets import Choice, Explorer, Slider
 
 __all__ = [
     "activation_explorer",
-    "neuron_explorer",
+    "gradient_descent_path",
     "learning_rate_explorer",
     "linear_regions_explorer",
-    "gradient_descent_path",
-    "activation_patterns",
+    "neuron_explorer",
 ]
 
 
@@ -74,16 +73,17 @@ def activation_explorer(
         fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
         for ax, y, ylabel in ((ax_f, phi, r"$\phi(z)$"), (ax_df, dphi, r"$\phi'(z)$")):
             ax.fill_between(z, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
-                            color="0.85", linewidth=0, label=rf"$|\phi'| < {threshold:g}$")
+                            color="0.85", linewidth=0)
             ax.plot(z, y, color="#0072B2" if ax is ax_f else "#D55E00")
             ax.axhline(0.0, color="0.5", linewidth=0.7)
             ax.set_xlabel("pre-activation z")
             ax.set_ylabel(ylabel)
+        for level in (-threshold, threshold):
+            ax_df.axhline(level, color="0.4", linewidth=0.8, linestyle=":")
         ax_df.set_ylim(min(-0.1, dphi.min() - 0.1), max(1.1, dphi.max() + 0.1))
         ax_f.set_title(name, fontsize="medium")
-        ax_df.set_title(f"saturated on {flat.mean():.0%} of [{z[0]:g}, {z[-1]:g}]",
+        ax_df.set_title(f"grey: |φ'| < {threshold:g} on {flat.mean():.0%} of [{z[0]:g}, {z[-1]:g}]",
                         fontsize="medium")
-        ax_df.legend(loc="upper left", fontsize="small")
 
     def canonical(values):
         if not takes_alpha[values["activation"]]:
@@ -122,16 +122,16 @@ def neuron_explorer(
     linearly on the active side, which the arrow `w` points into.
     """
     g = np.linspace(-lim, lim, 161)
+    levels = np.arange(0.0, norm * lim * np.sqrt(2) + max(biases) + 0.5, 0.5)  # output bands
     X1, X2 = np.meshgrid(g, g)  # (161, 161) each
 
     def render(fig, *, angle, bias):
         t = np.deg2rad(angle)
         w = norm * np.array([np.cos(t), np.sin(t)])  # (2,)
         z = w[0] * X1 + w[1] * X2 + bias  # (161, 161)
-        a = np.maximum(z, 0.0)
+        a = np.ma.masked_less_equal(z, 0.0)  # inactive side left white: a = 0 there
         ax = fig.subplots()
-        fig.subplots_adjust(left=0.12, right=0.86, bottom=0.13, top=0.92)
-        levels = np.linspace(0.0, norm * lim * np.sqrt(2) + max(biases), 12)
+        fig.subplots_adjust(left=0.15, right=0.84, bottom=0.13, top=0.92)
         image = ax.contourf(X1, X2, a, levels=levels, cmap="Blues", extend="max")
         ax.contour(X1, X2, z, levels=[0.0], colors="#D55E00", linewidths=2)
         foot = -bias * w / (w @ w)  # the point of the boundary closest to the origin
@@ -146,7 +146,7 @@ def neuron_explorer(
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
         ax.set_title(f"w = ({w[0]:.2f}, {w[1]:.2f}), b = {bias:g}", fontsize="medium")
-        fig.colorbar(image, ax=ax, label="output a = max(w·x + b, 0)")
+        fig.colorbar(image, ax=ax, ticks=levels[::2], label="output a = max(w·x + b, 0)")
 
     return Explorer(
         render,
@@ -222,7 +222,7 @@ def learning_rate_explorer(
         ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.2, 1))
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
         trajectory_on_contours(loss, path, ax_path, xlim=(-lim, lim), ylim=(-lim, lim),
-                               resolution=120, minimum=(0.0, 0.0))
+                               resolution=120, levels=14, minimum=(0.0, 0.0))
         ax_path.set_title(f"lr = {lr:g}" + (f", momentum = {momentum:g}" if momentum else ""),
                           fontsize="medium")
         losses = loss(path.T)  # (T,)
@@ -254,63 +254,6 @@ def learning_rate_explorer(
 # -- chapter 1: linear regions ------------------------------------------------------------------
 
 
-def random_relu_net(width: int, depth: int, rng: np.random.Generator):
-    """A 2-input ReLU network with `depth` hidden layers of `width` units and one output.
-
-    Weights are He-normal, biases normal with standard deviation 0.5 (so boundaries do not
-    all pass through the origin).
-    """
-    from functools import partial
-
-    from nnkit.activations import ReLU
-    from nnkit.init import normal
-    from nnkit.layers import Dense, Sequential
-
-    layers = []
-    n_in = 2
-    for _ in range(depth):
-        layers += [Dense(n_in, width, init="he_normal", bias_init=partial(normal, std=0.5),
-                         rng=rng), ReLU()]
-        n_in = width
-    layers.append(Dense(n_in, 1, rng=rng))
-    return Sequential(*layers)
-
-
-def activation_patterns(model, points: np.ndarray) -> np.ndarray:
-    """Which ReLU units are on at each point: the concatenated ``z > 0`` of every Dense
-    layer that feeds a ReLU.
-
-    Shapes: points (n, 2) -> (n, total hidden units) of bools.
-    """
-    from nnkit.activations import ReLU
-
-    on = []
-    x = points
-    layers = list(model)
-    for i, layer in enumerate(layers):
-        x = layer.forward(x)
-        if i + 1 < len(layers) and isinstance(layers[i + 1], ReLU):
-            on.append(x > 0)  # (n, width)
-    return np.concatenate(on, axis=1)
-
-
-def _linear_regions(model, xlim, ylim, resolution):
-    """`nnkit.theory.linear_regions` if it exists, else the same count from the patterns."""
-    try:
-        from nnkit.theory import linear_regions
-    except ImportError:
-        linear_regions = None
-    if linear_regions is not None:
-        count, region_ids, _ = linear_regions(model, xlim, ylim, resolution)
-        return int(count), np.asarray(region_ids)
-    x1 = np.linspace(*xlim, resolution)
-    x2 = np.linspace(*ylim, resolution)
-    G1, G2 = np.meshgrid(x1, x2)  # (r, r) each, row 0 at ylim[0]
-    patterns = activation_patterns(model, np.column_stack([G1.ravel(), G2.ravel()]))
-    _, ids = np.unique(patterns, axis=0, return_inverse=True)
-    return int(ids.max()) + 1, ids.reshape(G1.shape)
-
-
 def linear_regions_explorer(
     *,
     widths: Sequence[int] = (2, 4, 8, 16),
@@ -321,22 +264,25 @@ def linear_regions_explorer(
 ) -> Explorer:
     """The linear regions of a random ReLU network on ``[-lim, lim]^2`` as width and depth change.
 
-    Each region is one activation pattern, on which the network is a single affine map;
-    regions are counted on a `resolution` x `resolution` grid, so very thin ones can be
-    missed. The network for (width, depth) is drawn from ``np.random.default_rng([seed,
-    width, depth])``, so every frame is reproducible.
+    Each region is one activation pattern, on which the network is a single affine map.
+    Networks come from `nnkit.theory.random_relu_net` (widths ``[2, width, ..., width, 1]``)
+    and regions from `nnkit.theory.linear_regions` on a `resolution` x `resolution` grid, so
+    very thin ones can be missed. The network for (width, depth) is drawn from
+    ``np.random.default_rng([seed, width, depth])``, so every frame is reproducible.
     """
+    from nnkit.theory import linear_regions, random_relu_net
     from nnkit.viz import region_map
 
     xlim = ylim = (-lim, lim)
 
     def render(fig, *, width, depth):
         rng = np.random.default_rng([seed, width, depth])
-        model = random_relu_net(width, depth, rng)
-        count, ids = _linear_regions(model, xlim, ylim, resolution)
+        model = random_relu_net([2] + [width] * depth + [1], rng)
+        count, ids, _ = linear_regions(model, xlim, ylim, resolution)
         ax = fig.subplots()
-        fig.subplots_adjust(left=0.14, right=0.96, bottom=0.12, top=0.92)
-        region_map(ids, (*xlim, *ylim), ax, title=f"{width} x {depth} hidden: {count} regions")
+        fig.subplots_adjust(left=0.16, right=0.96, bottom=0.12, top=0.92)
+        region_map(ids, (*xlim, *ylim), ax,
+                   title=f"width {width}, depth {depth}: {count} regions")
         ax.set_aspect("equal")
 
     return Explorer(

@@ -17,17 +17,17 @@ import numpy as np
 
 __all__ = [
     "BOOK_COLORS",
-    "book_rc",
-    "use_book_style",
-    "book_style",
-    "plot_function_and_derivative",
-    "decision_boundary",
-    "loss_curves",
     "activation_histograms",
+    "book_rc",
+    "book_style",
+    "confusion_matrix_plot",
+    "decision_boundary",
+    "heatmap",
+    "loss_curves",
+    "plot_function_and_derivative",
     "region_map",
     "trajectory_on_contours",
-    "confusion_matrix_plot",
-    "heatmap",
+    "use_book_style",
 ]
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
@@ -265,17 +265,17 @@ def loss_curves(history, ax=None, log: bool = False, *, keys: Sequence[str] | No
     log : bool
         Logarithmic y axis.
     keys : sequence of str, optional
-        Which series to plot. Default: for a History, the series whose name contains
-        "loss"; for a dict, all of them.
+        Which series to plot. Default: those whose name contains "loss" (so a History
+        shows ``loss`` and ``val_loss``, not ``lr``), or all series if no name does.
 
     Returns
     -------
     Axes
     """
     series = _series(history)
-    if keys is None and not isinstance(history, Mapping):
+    if keys is None:
         keys = [k for k in series if "loss" in k] or list(series)
-    keys = list(series) if keys is None else list(keys)
+    keys = list(keys)
     missing = [k for k in keys if k not in series]
     if missing:
         raise KeyError(f"no series named {missing}; available: {sorted(series)}")
@@ -287,8 +287,7 @@ def loss_curves(history, ax=None, log: bool = False, *, keys: Sequence[str] | No
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or ("loss" if all("loss" in k for k in keys) else "value"))
-    if len(keys) > 1 or not isinstance(history, Mapping):
-        ax.legend()
+    ax.legend()
     return ax
 
 
@@ -307,7 +306,8 @@ def activation_histograms(activations: Sequence[np.ndarray], fig=None, bins: int
     titles : list of str, optional
         Default "layer 1", "layer 2", ...
     range : (low, high), optional
-        Histogram range shared by all panels; default the overall min and max.
+        Histogram range shared by all panels (the name of `np.histogram`'s argument);
+        default the overall min and max.
 
     Returns
     -------
@@ -316,18 +316,19 @@ def activation_histograms(activations: Sequence[np.ndarray], fig=None, bins: int
     if not activations:
         raise ValueError("activation_histograms needs at least one array of activations.")
     arrays = [np.asarray(a, dtype=float).ravel() for a in activations]
-    if range is None:
+    limits = range  # `range` is np.histogram's name for it (it shadows the builtin here)
+    if limits is None:
         finite = np.concatenate([a[np.isfinite(a)] for a in arrays])
         low, high = (finite.min(), finite.max()) if finite.size else (-1.0, 1.0)
-        range = (low, high) if high > low else (low - 1.0, high + 1.0)
-    titles = list(titles) if titles is not None else [f"layer {i + 1}" for i in np.arange(len(arrays))]
+        limits = (low, high) if high > low else (low - 1.0, high + 1.0)
+    titles = list(titles) if titles is not None else [f"layer {i + 1}" for i, _ in enumerate(arrays)]
     if fig is None:
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(min(2.0 * len(arrays), 14.0), 2.6))
     axes = fig.subplots(1, len(arrays), sharex=True, sharey=True, squeeze=False)[0]
     for ax, a, title in zip(axes, arrays, titles):
-        ax.hist(a[np.isfinite(a)], bins=bins, range=range, color=BOOK_COLORS[0])
+        ax.hist(a[np.isfinite(a)], bins=bins, range=limits, color=BOOK_COLORS[0])
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel(xlabel)
     axes[0].set_ylabel("count")
@@ -450,13 +451,13 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
         ax.plot(p[0, 0], p[0, 1], marker="s", color=color, markersize=5)
     if minimum is not None:
         ax.plot(*minimum, marker="*", color="black", markersize=11, linestyle="none",
-                label="minimum")
+                label="minimum" if any(name is not None for name in paths) else None)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.grid(False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if any(name is not None for name in paths) or minimum is not None:
+    if any(name is not None for name in paths):
         ax.legend(loc="best")
     return ax
 
@@ -496,11 +497,16 @@ def heatmap(matrix: np.ndarray, labels: Sequence[str] | None = None, ax=None,
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {M.shape}.")
     ax = _axes(ax)
     image = ax.imshow(M, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    rows = list(labels) if labels is not None else [str(i) for i in np.arange(M.shape[0])]
-    cols = list(col_labels) if col_labels is not None else (
-        rows if labels is not None and len(rows) == M.shape[1] else [str(j) for j in np.arange(M.shape[1])])
-    ax.set_xticks(np.arange(M.shape[1]), labels=cols, rotation=45 if max(map(len, cols)) > 3 else 0,
-                  ha="right" if max(map(len, cols)) > 3 else "center")
+    rows = list(labels) if labels is not None else [str(i) for i in range(M.shape[0])]
+    if col_labels is not None:
+        cols = list(col_labels)
+    elif labels is not None and len(rows) == M.shape[1]:
+        cols = rows  # a square matrix such as a correlation matrix
+    else:
+        cols = [str(j) for j in range(M.shape[1])]
+    long = max(map(len, cols)) > 3
+    ax.set_xticks(np.arange(M.shape[1]), labels=cols, rotation=45 if long else 0,
+                  ha="right" if long else "center")
     ax.set_yticks(np.arange(M.shape[0]), labels=rows)
     ax.grid(False)
     if annotate:

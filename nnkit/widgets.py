@@ -14,6 +14,11 @@ two faces:
 Displaying an `Explorer` in a notebook shows the static block, which works in
 Jupyter too; the book's pages (MyST-NB) insert it as raw HTML.
 
+Page weight: PNG frames are reduced to a 256-colour palette; a 30-frame explorer of
+simple line plots at the default size and dpi 80 weighs about 190 kB. Combinations that
+draw the same picture are stored once (and, given `canonical`, drawn once). At most
+`MAX_FRAMES` (200) combinations are allowed.
+
 The protocol of the drawing function is ``render(fig, **values)``: it receives a
 fresh, empty `matplotlib.figure.Figure` and draws into it (it may instead return
 another Figure, which is then used). It must be deterministic: the same values give
@@ -47,23 +52,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "Slider",
-    "Choice",
-    "Explorer",
-    "TooManyFramesError",
+# The prebuilt explorers are defined in nnkit.explorers and loaded on first use (below).
+_EXPLORERS = (
     "activation_explorer",
-    "neuron_explorer",
     "learning_rate_explorer",
     "linear_regions_explorer",
-]
+    "neuron_explorer",
+)
 
-_EXPLORERS = {
-    "activation_explorer",
-    "neuron_explorer",
-    "learning_rate_explorer",
-    "linear_regions_explorer",
-}
+__all__ = [  # noqa: F822 (the explorers come from the module __getattr__)
+    "Choice", "Explorer", "Frames", "Slider", "TooManyFramesError",
+    "activation_explorer", "learning_rate_explorer", "linear_regions_explorer", "neuron_explorer",
+]
 
 MAX_FRAMES = 200
 
@@ -368,7 +368,7 @@ class Explorer:
         controls = {p.name: _live_widget(p) for p in self.params}
 
         def show(**values):
-            from IPython.display import Image, SVG, display
+            from IPython.display import SVG, Image, display
 
             data = self.frame_bytes(**values)
             display(SVG(data=data) if self.fmt == "svg" else Image(data=data))
@@ -537,10 +537,10 @@ def _explorer_html(explorer: Explorer, frames: Frames) -> str:
         "frames": b64,
     }
     alt = _alt_text(explorer, [p.labels[i] for p, i in zip(explorer.params, start)])
+    aria_label = html.escape(explorer.title or "Interactive figure")
     parts = [
-        f'<div id="{uid}" class="nnkit-explorer" role="group" '
-        f'aria-label="{html.escape(explorer.title or "Interactive figure")}" '
-        'style="margin:1em 0;max-width:100%">'
+        (f'<div id="{uid}" class="nnkit-explorer" role="group" aria-label="{aria_label}" '
+         'style="margin:1em 0;max-width:100%">'),
     ]
     if explorer.title:
         parts.append(f'<div style="font-weight:bold">{html.escape(explorer.title)}</div>')
