@@ -20,7 +20,8 @@ help:
 	@echo "make test    build the book and run the whole test suite"
 	@echo "make chapter CH=chapters/03_backprop.md   quick strict build of one chapter (or several)"
 	@echo "make serve   serve the built book on http://127.0.0.1:8000"
-	@echo "make release generate the student versions of every assignment (autograder)"
+	@echo "make students regenerate exercises_student/ from exercises/ (nbgrader)"
+	@echo "make release release every assignment into the course directory (autograder)"
 	@echo "make clean   remove builds, caches and generated files (keeps .venv)"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
