@@ -22,7 +22,7 @@ help:
 	@echo "make serve   serve the built book on http://127.0.0.1:8000"
 	@echo "make students regenerate exercises_student/ from exercises/ (nbgrader)"
 	@echo "make release release every assignment into the course directory (autograder)"
-	@echo "make clean   remove builds, caches and generated files (keeps .venv)"
+	@echo "make clean   remove builds, caches and vendored JavaScript (keeps .venv)"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -61,4 +61,4 @@ lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable > requirements/constraints.txt
 
 clean:
-	rm -rf _build exercises_student _vendor .pytest_cache .hypothesis
+	rm -rf _build _vendor .pytest_cache .hypothesis
