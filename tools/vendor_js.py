@@ -45,6 +45,11 @@ def fetch(name: str, spec: dict, workdir: Path) -> None:
     unpacked = workdir / name.replace("/", "_")
     for src_rel, dst_rel in spec["copy"].items():
         src, dst = unpacked / src_rel, DEST / dst_rel
+        if "*" in src_rel:  # a glob: copy the matching files into the folder dst
+            dst.mkdir(parents=True, exist_ok=True)
+            for match in sorted(unpacked.glob(src_rel)):
+                shutil.copy2(match, dst / match.name)
+            continue
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.rmtree(dst, ignore_errors=True)
