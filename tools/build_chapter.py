@@ -30,6 +30,9 @@ def main(chapters: list[str]) -> int:
             return 2
     book = ROOT / "_build" / "_partial" / Path(stems[0]).name
     book.mkdir(parents=True, exist_ok=True)
+    for link in [*book.iterdir(), *book.glob("chapters/*")]:
+        if link.is_symlink() and not link.exists():
+            link.unlink()  # a file removed from the project since the last partial build
     for name in SHARED:
         link = book / name
         if not link.exists() and (ROOT / name).exists():

@@ -56,6 +56,19 @@ def test_syllabus_terms_appear(chapter):
     assert not missing, f"{name}: syllabus terms missing from the page: {missing}"
 
 
+# (CSS selector inside the page's <main>, what its absence means)
+REQUIRED_ELEMENTS = [
+    ("img[src*='_images/']", "figure drawn at build time"),
+    (".pasted-text, .pasted-inline", "glued number in the prose"),
+    (".nnkit-explorer", "interactive explorer"),
+    ("span.eqno", "numbered equation"),
+    ("div.proof, div[class*='proof']", "definition/theorem/proof directive"),
+    ("div.exercise, div[class*='exercise']", "practice exercise"),
+    ("dl.glossary", "glossary"),
+    ("div.citation-list div.citation", "bibliography entry"),
+]
+
+
 def test_structure(chapter):
     name, html, main, text = chapter
     lower = text.lower()
@@ -63,23 +76,7 @@ def test_structure(chapter):
     for phrase in ("learning objectives", "key takeaways", "further reading"):
         if phrase not in lower:
             problems.append(f"no '{phrase}' section")
-    if not main.select("img[src*='_images/']"):
-        problems.append("no figure drawn at build time")
-    if not main.select(".pasted-text, .pasted-inline"):
-        problems.append("no glued number in the prose")
-    if not main.select(".nnkit-explorer"):
-        problems.append("no interactive explorer")
-    if not main.select("span.eqno"):
-        problems.append("no numbered equation")
-    if not main.select("div.proof, div[class*='proof']"):
-        problems.append("no definition/theorem/proof directive")
-    if not main.select("div.exercise, div[class*='exercise']"):
-        problems.append("no practice exercise")
-    if not main.select("dl.glossary"):
-        problems.append("no glossary")
-    if not main.select(".citation, [id^='id'] .label, div.citation"):
-        if "bibliography" not in html:
-            problems.append("no bibliography")
+    problems += [f"no {what}" for selector, what in REQUIRED_ELEMENTS if not main.select(selector)]
     if not re.search(r'href="[^"]*exercises_student/ex0\d_[a-z_]+\.html', html):
         problems.append("no link to the graded exercise")
     assert not problems, f"{name}: " + "; ".join(problems)
