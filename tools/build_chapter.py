@@ -9,7 +9,6 @@ the full `make book` is the final word. Output: _build/_partial/<first chapter>/
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path

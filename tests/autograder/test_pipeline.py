@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -102,7 +101,7 @@ def test_cli_errors_are_clear(tmp_path):
 
 
 def test_release_refuses_plain_assert(tmp_path):
-    from autograder.course import Course, CourseError
+    from autograder.course import CourseError
     from autograder.release import _describe
 
     nb = nbformat.v4.new_notebook()
