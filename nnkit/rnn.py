@@ -15,7 +15,7 @@ Layers: `RNN` (tanh or ReLU), `GatedRNN` (the chapter's simplified gated cell), 
 and so on, see `load_torch_state_dict`). `SequenceRegressor` puts a dense read-out on
 the last state. The analysis helpers for the vanishing/exploding-gradient figures
 (`step_jacobians`, `grad_norm_vs_distance`, `jacobian_product_singular_values`,
-`scale_spectral_radius`) live in `nnkit.rnn_analysis` and are re-exported here.
+`scale_spectral_radius`) live in `nnkit.theory.recurrent`.
 """
 
 from __future__ import annotations
@@ -365,10 +365,3 @@ class SequenceRegressor(Layer):
     def extra_repr(self) -> str:
         return f"{self.cell!r}, {self.rnn.n_in}, {self.rnn.n_hidden}, {self.head.n_out}"
 
-
-from .rnn_analysis import (  # noqa: E402  (re-exported; they import the layers above)
-    grad_norm_vs_distance,
-    jacobian_product_singular_values,
-    scale_spectral_radius,
-    step_jacobians,
-)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from nnkit import BackwardBeforeForwardError, NNKitError, ShapeError, rnn
+from nnkit import BackwardBeforeForwardError, NNKitError, ShapeError, rnn, theory
 from nnkit.gradcheck import numerical_gradient
 
 N, D, H = 2, 3, 4
@@ -293,11 +293,11 @@ def test_step_jacobians_of_vanilla_rnn_are_diag_phi_prime_times_W():
     rng = np.random.default_rng(5)
     layer = rnn.RNN(D, H, rng=rng)
     x = rng.normal(size=(N, 4, D))
-    J = rnn.step_jacobians(layer, x)
+    J = theory.step_jacobians(layer, x)
     out, _ = layer.forward(x)
     expected = (1 - out**2)[..., None] * layer.weight_hh.value  # (n, T, h, h)
     np.testing.assert_allclose(J, expected, rtol=1e-12, atol=1e-15)
-    assert rnn.step_jacobians(layer, x[1]).shape == (4, H, H)
+    assert theory.step_jacobians(layer, x[1]).shape == (4, H, H)
 
 
 @pytest.mark.parametrize("kind", ["gated", "lstm", "gru"])
@@ -305,7 +305,7 @@ def test_step_jacobians_match_finite_differences(kind):
     rng = np.random.default_rng(6)
     layer = LAYERS[kind](rng)
     x = rng.normal(size=(5, D))  # one sample, T = 5
-    J = rnn.step_jacobians(layer, x)
+    J = theory.step_jacobians(layer, x)
     cell = layer._cell
     out, _ = layer.forward(x[None])
     is_lstm = isinstance(layer, rnn.LSTM)
@@ -331,9 +331,9 @@ def test_grad_norm_vs_distance_is_the_jacobian_product_and_leaves_grads_alone():
     layer = rnn.RNN(D, H, rng=rng, truncate=2)
     layer.weight_hh.grad[...] = 1.0
     x = rng.normal(size=(1, 6, D))
-    dist, norms = rnn.grad_norm_vs_distance(layer, x)
+    dist, norms = theory.grad_norm_vs_distance(layer, x)
     assert list(dist) == list(range(7)) and norms[0] == pytest.approx(1.0)
-    J = rnn.step_jacobians(layer, x[0])
+    J = theory.step_jacobians(layer, x[0])
     g = np.full(H, 1 / math.sqrt(H))
     for k in range(1, 7):
         g = g @ J[6 - k]  # dL/dh_{T-1-k}
@@ -347,21 +347,21 @@ def test_small_spectral_radius_vanishes_large_explodes():
     finals = {}
     for rho in (0.5, 2.0):
         layer = rnn.RNN(D, 16, rng=np.random.default_rng(1))
-        layer.weight_hh.value[...] = rnn.scale_spectral_radius(layer.weight_hh.value, rho)
+        layer.weight_hh.value[...] = theory.scale_spectral_radius(layer.weight_hh.value, rho)
         assert np.max(np.abs(np.linalg.eigvals(layer.weight_hh.value))) == pytest.approx(rho)
-        finals[rho] = rnn.grad_norm_vs_distance(layer, x)[1][-1]
+        finals[rho] = theory.grad_norm_vs_distance(layer, x)[1][-1]
     assert finals[0.5] < 1e-6 < 1e-2 < finals[2.0]
 
 
 def test_jacobian_product_singular_values():
     rng = np.random.default_rng(9)
     J = rng.normal(size=(4, 3, 3))
-    sv = rnn.jacobian_product_singular_values(J)
+    sv = theory.jacobian_product_singular_values(J)
     assert sv.shape == (4, 3)
     np.testing.assert_allclose(sv[0], np.linalg.svd(J[3], compute_uv=False))
     np.testing.assert_allclose(sv[3], np.linalg.svd(J[3] @ J[2] @ J[1] @ J[0], compute_uv=False))
     with pytest.raises(ShapeError, match="x\\[0\\]"):
-        rnn.jacobian_product_singular_values(rng.normal(size=(2, 4, 3, 3)))
+        theory.jacobian_product_singular_values(rng.normal(size=(2, 4, 3, 3)))
 
 
 # -- optional: against PyTorch -------------------------------------------------------------

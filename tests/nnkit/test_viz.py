@@ -1,4 +1,4 @@
-"""Tests of nnkit.viz: every helper draws, labels its axes and returns what it drew on.
+"""Tests of nnkit.book.viz: every helper draws, labels its axes and returns what it drew on.
 
 Figures are created with matplotlib.figure.Figure (no pyplot state) except where a test
 checks the ``ax=None`` path; those close their figures.
@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
-from nnkit import viz
+from nnkit.book import viz
 from nnkit.activations import ReLU, Sigmoid
 from nnkit.callbacks import History
 from nnkit.layers import Dense, Sequential

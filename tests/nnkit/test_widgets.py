@@ -1,4 +1,4 @@
-"""Tests of nnkit.widgets (the generic Explorer) and nnkit.explorers (the prebuilt ones).
+"""Tests of nnkit.book.widgets (the generic Explorer) and nnkit.book.explorers (the prebuilt ones).
 
 The static HTML is parsed with html.parser; one test drives it in headless Chromium.
 Frames are drawn tiny (dpi 20) so the suite stays fast.
@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from nnkit.widgets import Choice, Explorer, Slider, TooManyFramesError
+from nnkit.book.widgets import Choice, Explorer, Slider, TooManyFramesError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -240,7 +240,7 @@ def test_live_returns_an_ipywidgets_interactive():
 
 
 def test_importing_widgets_and_viz_loads_no_plotting_library():
-    code = ("import sys, nnkit.widgets, nnkit.viz; "
+    code = ("import sys, nnkit.book.widgets, nnkit.book.viz; "
             "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'PIL') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -294,16 +294,16 @@ def _initial(ex):
 @pytest.mark.parametrize("name", ["activation_explorer", "neuron_explorer",
                                   "learning_rate_explorer", "linear_regions_explorer"])
 def test_prebuilt_explorers_draw_a_frame(name):
-    import nnkit.widgets
+    import nnkit.book.widgets
 
-    ex = getattr(nnkit.widgets, name)()
+    ex = getattr(nnkit.book.widgets, name)()
     assert isinstance(ex, Explorer) and 1 < ex.n_frames <= 100
     assert ex.title
     assert ex.frame_bytes(**_initial(ex)).startswith(PNG_MAGIC)
 
 
 def test_activation_explorer_ignores_alpha_where_there_is_none():
-    from nnkit.explorers import activation_explorer
+    from nnkit.book.explorers import activation_explorer
 
     ex = activation_explorer(["sigmoid", "leaky_relu"], alphas=(0.01, 0.3), thresholds=(0.05,))
     ex.dpi = 20
@@ -312,13 +312,13 @@ def test_activation_explorer_ignores_alpha_where_there_is_none():
 
 
 def test_saturation_mask():
-    from nnkit.explorers import saturation_mask
+    from nnkit.book.explorers import saturation_mask
 
     assert saturation_mask(np.array([0.0, -0.01, 0.2, -0.5]), 0.05).tolist() == [True, True, False, False]
 
 
 def test_gradient_descent_converges_below_two_over_curvature_and_diverges_above():
-    from nnkit.explorers import gradient_descent_path
+    from nnkit.book.explorers import gradient_descent_path
 
     A = np.diag([1.0, 10.0])
     ok = gradient_descent_path(A, (1.0, 1.0), lr=0.19, steps=200)
@@ -331,11 +331,11 @@ def test_gradient_descent_converges_below_two_over_curvature_and_diverges_above(
 
 @pytest.mark.slow
 def test_prebuilt_explorers_keep_the_page_light():
-    import nnkit.widgets
+    import nnkit.book.widgets
 
     for name in ["activation_explorer", "neuron_explorer", "learning_rate_explorer",
                  "linear_regions_explorer"]:
-        html = getattr(nnkit.widgets, name)().to_html()
+        html = getattr(nnkit.book.widgets, name)().to_html()
         assert len(html) < 1_000_000, (name, len(html))
 
 

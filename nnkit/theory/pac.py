@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .core import NNKitError
+from nnkit.core import NNKitError
 
 __all__ = [
     "finite_class_sample_size", "vc_sample_size_blumer", "vc_sample_size_anthony_biggs",

@@ -7,15 +7,15 @@ Backpropagation through time multiplies the gradient by one Jacobian per step::
 (for the vanilla tanh cell ``J_t = diag(1 - h_t^2) W_hh``), so
 ``dL/dh_0 = dL/dh_T J_T J_{T-1} ... J_1``, and the size of that product is governed
 by the singular values of the J_t and hence, roughly, by the spectral radius of
-``W_hh``. These helpers compute the pieces for the chapter's figures; all are exported
-from `nnkit.rnn`.
+``W_hh``. These helpers compute the pieces for the chapter's figures; reached as
+``nnkit.theory.<name>``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import NNKitError, ShapeError
+from nnkit.core import NNKitError, ShapeError
 
 __all__ = [
     "step_jacobians", "grad_norm_vs_distance", "jacobian_product_singular_values",

@@ -1,9 +1,7 @@
-"""The theory toolkit of chapter 8: perceptrons, shattering, PAC bounds, and more.
+"""Perceptrons and shattering (chapter 8).
 
-This module holds Rosenblatt's perceptron and the shattering tests for affine
-half-spaces; it also re-exports the PAC sample-complexity bounds (`nnkit.pac`) and
-the ReLU-network probes (linear regions, spectral bias; `nnkit.theory_nets`), so that
-everything is reachable as ``nnkit.theory.<name>``.
+Rosenblatt's perceptron and the shattering tests for affine half-spaces. Reached as
+``nnkit.theory.<name>``.
 
 Labels: every function here accepts labels in {-1, +1} or in {0, 1} (0 is read as -1).
 A half-space classifier is ``h(x) = +1 if w . x + b > 0 else -1``.
@@ -16,17 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import NNKitError, ShapeError, as_float_array
+from nnkit.core import NNKitError, ShapeError, as_float_array
 
 __all__ = [
     "PerceptronResult", "perceptron", "is_linearly_separable", "ShatterResult", "shatters",
     "vc_dimension_halfspaces",
-    # re-exported from nnkit.pac
-    "finite_class_sample_size", "vc_sample_size_blumer", "vc_sample_size_anthony_biggs",
-    "epsilon_for_sample_size",
-    # re-exported from nnkit.theory_nets
-    "LinearRegions", "linear_regions", "random_relu_net", "fourier_amplitudes",
-    "SpectralBiasHistory", "spectral_bias_history",
 ]
 
 _MAX_SHATTER_POINTS = 16
@@ -240,18 +232,3 @@ def vc_dimension_halfspaces(d: int) -> int:
         raise NNKitError(f"vc_dimension_halfspaces: d must be a positive integer, got {d!r}.")
     return int(d) + 1
 
-
-from .pac import (  # noqa: E402  (re-exported)
-    epsilon_for_sample_size,
-    finite_class_sample_size,
-    vc_sample_size_anthony_biggs,
-    vc_sample_size_blumer,
-)
-from .theory_nets import (  # noqa: E402  (re-exported)
-    LinearRegions,
-    SpectralBiasHistory,
-    fourier_amplitudes,
-    linear_regions,
-    random_relu_net,
-    spectral_bias_history,
-)

@@ -7,7 +7,7 @@
   MLP fits the low frequencies first (Rahaman et al., "On the spectral bias of neural
   networks", ICML 2019); `fourier_amplitudes` measures the fit at chosen frequencies.
 
-Exported from `nnkit.theory`.
+Reached as ``nnkit.theory.<name>``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .core import NNKitError, ShapeError, as_float_array
+from nnkit.core import NNKitError, ShapeError, as_float_array
 
 __all__ = [
     "LinearRegions", "linear_regions", "random_relu_net", "fourier_amplitudes",
@@ -57,7 +57,7 @@ def linear_regions(model, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
     ------
     grid (resolution^2, 2) -> region_map (resolution, resolution); patterns (count, n_units).
     """
-    from .activations import LeakyReLU, ReLU
+    from nnkit.activations import LeakyReLU, ReLU
 
     resolution = int(resolution)
     if resolution < 2:
@@ -89,8 +89,8 @@ def random_relu_net(widths, rng: np.random.Generator, *, dtype=np.float64):
     Weights and biases use the Dense default (uniform ±1/sqrt(n_in), as PyTorch), so the
     biases are not zero and the first layer's lines do not all pass through the origin.
     """
-    from .activations import ReLU
-    from .layers import Dense, Sequential
+    from nnkit.activations import ReLU
+    from nnkit.layers import Dense, Sequential
 
     widths = [int(w) for w in widths]
     if len(widths) < 2 or min(widths) < 1:
@@ -175,9 +175,9 @@ def spectral_bias_history(freqs=(1, 3, 5, 7), target_amplitudes=None, *,
     is recorded. Low frequencies reach their target amplitude first. About two seconds
     with the defaults.
     """
-    from .data import make_sinusoids
-    from .losses import MSELoss
-    from .optim import Adam
+    from nnkit.data import make_sinusoids
+    from nnkit.losses import MSELoss
+    from nnkit.optim import Adam
 
     if not isinstance(rng, np.random.Generator):
         raise TypeError("spectral_bias_history: rng must be an np.random.Generator.")

@@ -33,7 +33,7 @@ Example
 ...          title="A neuron")                                    # doctest: +SKIP
 
 The prebuilt explorers of chapters 1-4 (`activation_explorer`, `neuron_explorer`,
-`learning_rate_explorer`, `linear_regions_explorer`) live in `nnkit.explorers` and
+`learning_rate_explorer`, `linear_regions_explorer`) live in `nnkit.book.explorers` and
 are also reachable from here.
 """
 
@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# The prebuilt explorers are defined in nnkit.explorers and loaded on first use (below).
+# The prebuilt explorers are defined in nnkit.book.explorers and loaded on first use (below).
 _EXPLORERS = (
     "activation_explorer",
     "learning_rate_explorer",
@@ -303,7 +303,7 @@ class Explorer:
         """Draw one frame and encode it (PNG or SVG bytes), deterministically."""
         import matplotlib
 
-        from nnkit.viz import book_rc
+        from nnkit.book.viz import book_rc
 
         rc = dict(book_rc())
         if self.fmt == "svg":
@@ -336,7 +336,7 @@ class Explorer:
     # -- static HTML ------------------------------------------------------------------
     def to_html(self) -> str:
         """Return the self-contained HTML block (computes every frame)."""
-        from nnkit._explorer_html import explorer_html
+        from nnkit.book._explorer_html import explorer_html
 
         return explorer_html(self, self.frames())
 
@@ -382,10 +382,10 @@ class Explorer:
 def __getattr__(name: str):
     # The prebuilt explorers import numpy-heavy modules; load them only when asked.
     if name in _EXPLORERS:
-        from nnkit import explorers
+        from nnkit.book import explorers
 
         return getattr(explorers, name)
-    raise AttributeError(f"module 'nnkit.widgets' has no attribute {name!r}")
+    raise AttributeError(f"module 'nnkit.book.widgets' has no attribute {name!r}")
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The HTML block of an `nnkit.widgets.Explorer`: controls, picture, frames and a little script.
+"""The HTML block of an `nnkit.book.widgets.Explorer`: controls, picture, frames and a little script.
 
 Self-contained on purpose: plain inline JavaScript (no require.js, no CDN, no request), so an
 explorer stays interactive in the static book, in a trusted notebook and in a saved page.
@@ -12,7 +12,7 @@ import html
 import json
 from collections.abc import Sequence
 
-from nnkit.widgets import Explorer, Frames, Slider, _initial_index, _Param
+from nnkit.book.widgets import Explorer, Frames, Slider, _initial_index, _Param
 
 __all__ = ["explorer_html"]
 

@@ -2,7 +2,7 @@
 
 Every function draws on the Axes it is given (or on a new one), labels its axes and
 returns the Axes (or the Figure, for multi-panel helpers). None calls ``plt.show()``.
-matplotlib is imported inside the functions, so ``import nnkit.viz`` stays cheap.
+matplotlib is imported inside the functions, so ``import nnkit.book.viz`` stays cheap.
 
 The book's style (`book_rc`, `use_book_style`) keeps an opaque white figure
 background, so figures stay readable when the book is read in its dark theme.

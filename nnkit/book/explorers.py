@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnkit.widgets import Choice, Explorer, Slider
+from nnkit.book.widgets import Choice, Explorer, Slider
 
 __all__ = [
     "activation_explorer",
@@ -207,7 +207,7 @@ def learning_rate_explorer(
     right: the loss per step on a log scale. `momenta` adds a momentum slider if it has
     more than one value.
     """
-    from nnkit.viz import trajectory_on_contours
+    from nnkit.book.viz import trajectory_on_contours
 
     a, b = curvatures
     A = np.diag([a, b])  # (2, 2)
@@ -271,7 +271,7 @@ def linear_regions_explorer(
     ``np.random.default_rng([seed, width, depth])``, so every frame is reproducible.
     """
     from nnkit.theory import linear_regions, random_relu_net
-    from nnkit.viz import region_map
+    from nnkit.book.viz import region_map
 
     xlim = ylim = (-lim, lim)
 
