@@ -12,7 +12,7 @@ import html
 import json
 from collections.abc import Sequence
 
-from nnkit.book.widgets import Explorer, Frames, Slider, _initial_index, _Param
+from nnkit.book._grid import Frames, Slider, _initial_index, _Param
 
 __all__ = ["explorer_html"]
 
@@ -23,7 +23,7 @@ def _json_for_script(data) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _explorer_id(explorer: Explorer, frames: Frames) -> str:
+def _explorer_id(explorer, frames: Frames) -> str:
     """A deterministic id: a hash of the title, the parameter grid and the pictures."""
     h = hashlib.sha256()
     h.update(explorer.title.encode())
@@ -36,7 +36,7 @@ def _explorer_id(explorer: Explorer, frames: Frames) -> str:
     return "nnkit-explorer-" + h.hexdigest()[:12]
 
 
-def _alt_text(explorer: Explorer, labels: Sequence[str]) -> str:
+def _alt_text(explorer, labels: Sequence[str]) -> str:
     settings = ", ".join(f"{p.label} = {v}" for p, v in zip(explorer.params, labels))
     return f"{explorer.title or 'Figure'}: {settings}"
 
@@ -97,8 +97,9 @@ _SCRIPT = """(function () {
 })();"""
 
 
-def explorer_html(explorer: Explorer, frames: Frames) -> str:
-    """Assemble the HTML block: controls, image, frame data and the inline script."""
+def explorer_html(explorer, frames: Frames) -> str:
+    """Assemble the HTML block of `explorer` (an `nnkit.book.widgets.Explorer`, duck-typed:
+    `title`, `description`, `params`): controls, image, frame data and the inline script."""
     uid = _explorer_id(explorer, frames)
     start = [_initial_index(p.spec) for p in explorer.params]
     flat0 = 0

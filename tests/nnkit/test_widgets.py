@@ -294,9 +294,9 @@ def _initial(ex):
 @pytest.mark.parametrize("name", ["activation_explorer", "neuron_explorer",
                                   "learning_rate_explorer", "linear_regions_explorer"])
 def test_prebuilt_explorers_draw_a_frame(name):
-    import nnkit.book.widgets
+    import nnkit.book.explorers
 
-    ex = getattr(nnkit.book.widgets, name)()
+    ex = getattr(nnkit.book.explorers, name)()
     assert isinstance(ex, Explorer) and 1 < ex.n_frames <= 100
     assert ex.title
     assert ex.frame_bytes(**_initial(ex)).startswith(PNG_MAGIC)
@@ -331,11 +331,11 @@ def test_gradient_descent_converges_below_two_over_curvature_and_diverges_above(
 
 @pytest.mark.slow
 def test_prebuilt_explorers_keep_the_page_light():
-    import nnkit.book.widgets
+    import nnkit.book.explorers
 
     for name in ["activation_explorer", "neuron_explorer", "learning_rate_explorer",
                  "linear_regions_explorer"]:
-        html = getattr(nnkit.book.widgets, name)().to_html()
+        html = getattr(nnkit.book.explorers, name)().to_html()
         assert len(html) < 1_000_000, (name, len(html))
 
 

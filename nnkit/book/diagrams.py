@@ -1,0 +1,412 @@
+"""Structure diagrams drawn at build time from nnkit objects: neurons, networks, graphs.
+
+Every function returns a `Diagram`: a matplotlib Figure plus its alt text. A notebook cell
+shows it as SVG (text kept as text, so it stays sharp on any screen); the book glues it and
+places it with ``{glue:figure}`` and ``:alt:``. Diagrams are at most `MAX_WIDTH` inches wide
+with text of at least `MIN_FONT` points, so on a 390 px phone (about 360 px of content) no
+label is smaller than about 10 px.
+
+The pictures follow the book's notation: a `Dense` layer has weight W of shape (n_out, n_in)
+and computes ``z = W a + b``; layer l's quantities carry the superscript (l).
+
+- `neuron_diagram`: one neuron, inputs, weights, sum, bias and activation (chapter 1).
+- `network_diagram`: a `Sequential` of Dense layers drawn as columns of units (chapter 1),
+  optionally with the units a `Dropout` mask removed (`dropout_diagram`, chapter 6).
+- `computation_graph_diagram`: the forward values and backward deltas of a small network
+  (chapter 3).
+
+Recurrent cells are in `nnkit.book.diagrams_recurrent`, the plane and the image grid
+(shattering, convolution and pooling) in `nnkit.book.diagrams_grid`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Diagram", "computation_graph_diagram", "dropout_diagram", "layer_table",
+           "network_diagram", "neuron_diagram"]
+
+MAX_WIDTH = 5.2  # inches
+MIN_FONT = 10.0  # points
+FONT = 11.0
+INK, BLUE, ORANGE, GREEN, GREY = "#222222", "#0072B2", "#D55E00", "#009E73", "#999999"
+FILL = {"input": "#E8F1FA", "hidden": "#FFF4E0", "output": "#E6F5EE", "op": "#F2F2F2"}
+
+
+@dataclass
+class Diagram:
+    """A drawn diagram: `figure` (a matplotlib Figure) and `alt`, its text alternative."""
+
+    figure: object
+    alt: str
+
+    def svg(self) -> str:
+        """The SVG text, deterministic (fixed ids, no date), text kept as <text>."""
+        import matplotlib
+
+        buf = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "nnkit"}):
+            self.figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        return buf.getvalue().decode("utf-8")
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.svg(), encoding="utf-8")
+        return path
+
+    def font_sizes(self) -> list[float]:
+        """Point sizes of every text drawn in the figure."""
+        return [t.get_fontsize() for t in self.figure.findobj(_is_visible_text)]
+
+    def min_font_px(self, content_px: float = 360.0) -> float:
+        """Smallest text height in CSS pixels when the diagram is shown `content_px` wide."""
+        width_in = self.figure.get_size_inches()[0]
+        return min(self.font_sizes()) * content_px / (72.0 * width_in)
+
+    def __repr__(self) -> str:
+        return f"Diagram({self.alt[:60]!r}...)"
+
+
+def _is_visible_text(artist) -> bool:
+    from matplotlib.text import Text
+
+    return isinstance(artist, Text) and artist.get_visible() and bool(artist.get_text())
+
+
+# -- drawing primitives (coordinates in inches, origin bottom left) ----------------------------
+
+
+def canvas(width: float, height: float):
+    """A Figure `width` x `height` inches whose one Axes uses inches as data units."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from nnkit.book.viz import book_rc
+
+    if width > MAX_WIDTH + 1e-9:
+        raise ValueError(f"diagram width {width} in exceeds MAX_WIDTH = {MAX_WIDTH} in "
+                         "(it would be illegible on a phone); draw it narrower or taller.")
+    with matplotlib.rc_context(book_rc()):
+        fig = Figure(figsize=(width, height), facecolor="white", layout="none")
+        ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def text(ax, x, y, s, *, size=FONT, color=INK, **kw):
+    kw.setdefault("ha", "center")
+    kw.setdefault("va", "center")
+    return ax.text(x, y, s, fontsize=max(size, MIN_FONT), color=color, **kw)
+
+
+def node(ax, x, y, r, label="", *, fill="white", edge=INK, size=FONT, lw=1.2, dashed=False):
+    from matplotlib.patches import Circle
+
+    ax.add_patch(Circle((x, y), r, facecolor=fill, edgecolor=edge, linewidth=lw,
+                        linestyle="--" if dashed else "-", zorder=3))
+    if label:
+        text(ax, x, y, label, size=size, zorder=4)
+
+
+def box(ax, x, y, w, h, label="", *, fill=FILL["op"], edge=INK, size=FONT, lw=1.2):
+    """A rounded box centred at (x, y)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                boxstyle="round,pad=0,rounding_size=0.06",
+                                facecolor=fill, edgecolor=edge, linewidth=lw, zorder=3))
+    if label:
+        text(ax, x, y, label, size=size, zorder=4)
+
+
+def arrow(ax, p, q, *, color=INK, lw=1.1, shrink=(0.0, 0.0), style="-|>", ls="-", zorder=2):
+    """An arrow from p to q, each end pulled back by `shrink` inches."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    d = q - p
+    n = np.linalg.norm(d)
+    u = d / n if n else d
+    a, b = p + shrink[0] * u, q - shrink[1] * u
+    ax.annotate("", xy=b, xytext=a, zorder=zorder,
+                arrowprops={"arrowstyle": style, "color": color, "lw": lw, "linestyle": ls,
+                            "shrinkA": 0, "shrinkB": 0, "mutation_scale": 10})
+
+
+def line(ax, p, q, *, color=GREY, lw=0.6, zorder=1, **kw):
+    ax.plot([p[0], q[0]], [p[1], q[1]], color=color, lw=lw, zorder=zorder, solid_capstyle="butt",
+            **kw)
+
+
+def fmt(v: float) -> str:
+    """A number as the diagrams print it: 2 decimals, a true minus sign."""
+    s = f"{v:.2f}"
+    return s.replace("-", "\u2212")
+
+
+# -- a single neuron ---------------------------------------------------------------------------
+
+
+def neuron_diagram(dense, activation: str = "\u03c6") -> Diagram:
+    """One neuron read from `dense`, an `nnkit.Dense` with one output unit.
+
+    Inputs x_1..x_n on the left, each edge labelled with its weight W_1j (the one row of W,
+    shape (1, n)), the sum node with the bias b, then the activation and the output a.
+    """
+    W = np.asarray(dense.weight.value)  # (1, n)
+    if W.shape[0] != 1:
+        raise ValueError(f"neuron_diagram: expects a Dense layer with one output unit (W of "
+                         f"shape (1, n_in)), got W of shape {W.shape}.")
+    n = W.shape[1]
+    b = float(dense.bias.value[0]) if dense.bias is not None else 0.0
+    height = max(2.4, 0.62 * n + 0.9)
+    fig, ax = canvas(5.0, height)
+    ys = np.linspace(height - 0.55, 0.55, n) if n > 1 else np.array([height / 2])
+    sx, sy, ax_x, out_x = 2.75, height / 2, 3.85, 4.75
+    for j, y in enumerate(ys):
+        node(ax, 0.35, y, 0.24, f"$x_{{{j + 1}}}$", fill=FILL["input"])
+        arrow(ax, (0.35, y), (sx, sy), shrink=(0.26, 0.34))
+        t = 0.42  # label the weight near the input, where the edges are far apart
+        lx, ly = 0.35 + t * (sx - 0.35), y + t * (sy - y)
+        text(ax, lx, ly + 0.16, f"$W_{{1{j + 1}}}$ = {fmt(W[0, j])}", size=10, color=BLUE,
+             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+    node(ax, sx, sy, 0.32, r"$\Sigma$", fill=FILL["hidden"], size=13)
+    text(ax, sx, sy + 0.78, f"bias b = {fmt(b)}", size=10, color=BLUE)
+    arrow(ax, (sx, sy + 0.62), (sx, sy), shrink=(0.0, 0.34), color=BLUE)
+    text(ax, sx, sy - 0.62, "$z = Wx + b$", size=11)
+    box(ax, ax_x, sy, 0.6, 0.5, activation if activation.startswith("$") else activation,
+        fill=FILL["hidden"], size=12)
+    arrow(ax, (sx, sy), (ax_x, sy), shrink=(0.33, 0.31))
+    text(ax, (sx + ax_x) / 2, sy + 0.15, "z", size=11)
+    arrow(ax, (ax_x, sy), (out_x, sy), shrink=(0.31, 0.0))
+    text(ax, out_x - 0.12, sy + 0.2, "$a$", size=12)
+    text(ax, ax_x, sy - 0.5, "a = \u03c6(z)", size=11)
+    weights = ", ".join(fmt(w) for w in W[0])
+    alt = (f"A single neuron with {n} inputs x_1 to x_{n}. Each input is multiplied by its "
+           f"weight (W = [{weights}], shape (1, {n})), the products are summed with the bias "
+           f"b = {fmt(b)} into z = Wx + b, and the activation gives the output a = phi(z).")
+    return Diagram(fig, alt)
+
+
+# -- networks -----------------------------------------------------------------------------------
+
+
+def _layers(model) -> list[dict]:
+    """The Dense layers of a Sequential with the activation and dropout after each."""
+    from nnkit.layers import Dense, Dropout
+
+    layers: list[dict] = []
+    for layer in model:
+        if isinstance(layer, Dense):
+            layers.append({"dense": layer, "act": None, "dropout": None})
+        elif not layers:
+            raise ValueError(f"network_diagram: the model must start with a Dense layer, "
+                             f"found {type(layer).__name__} first.")
+        elif isinstance(layer, Dropout):
+            layers[-1]["dropout"] = layer
+        else:
+            layers[-1]["act"] = type(layer).__name__
+    if not layers:
+        raise ValueError("network_diagram: the model has no Dense layer to draw.")
+    return layers
+
+
+def layer_table(model) -> list[tuple[str, tuple[int, int], int, int]]:
+    """Per Dense layer: (name, W shape (n_out, n_in), weights, biases)."""
+    rows = []
+    for k, entry in enumerate(_layers(model), 1):
+        d = entry["dense"]
+        W = d.weight.value.shape
+        rows.append((f"layer {k}", W, int(np.prod(W)), 0 if d.bias is None else d.n_out))
+    return rows
+
+
+def _shown_units(n: int, max_units: int) -> list[int | None]:
+    """Indices of the units drawn (None marks the gap of an elided column)."""
+    if n <= max_units:
+        return list(range(n))
+    head = (max_units - 1) // 2
+    return list(range(head)) + [None] + list(range(n - (max_units - 1 - head), n))
+
+
+def network_diagram(model, *, max_units: int = 7, masks=None, title: str | None = None,
+                    width: float = 5.0, ax=None, top: float | None = None) -> Diagram:
+    """Draw a `Sequential` of Dense layers (activations and Dropout in between) as columns.
+
+    Columns wider than `max_units` show their first and last units around a gap marked with
+    the true width. Under each column: its role and width, the activation, and the shape of
+    W^(l) (n_out, n_in) with the layer's parameter count. `masks[l]` (a boolean vector over
+    the units of column l, or None) greys out and crosses the dropped units and their edges.
+    """
+    layers = _layers(model)
+    widths = [layers[0]["dense"].n_in] + [e["dense"].n_out for e in layers]
+    for prev, e in zip(widths, layers):
+        if e["dense"].n_in != prev:
+            raise ValueError(f"network_diagram: a Dense layer takes {e['dense'].n_in} inputs "
+                             f"but the layer before it has {prev} units.")
+    L = len(widths)
+    masks = list(masks) if masks is not None else [None] * L
+    shown = [_shown_units(n, max_units) for n in widths]
+    rows = max(len(s) for s in shown)
+    unit_h = 0.42
+    net_h = rows * unit_h
+    height = net_h + 1.55 + (0.35 if title else 0.0)
+    fig, ax = canvas(width, height)
+    xs = np.linspace(0.45, width - 0.45, L)
+    base = 1.3
+    pos = []
+    for c, units in enumerate(shown):
+        ys = base + net_h / 2 + (np.arange(len(units))[::-1] - (len(units) - 1) / 2) * unit_h
+        pos.append(list(zip(units, ys)))
+    alive = [[(u is None) or masks[c] is None or bool(masks[c][u]) for u, _ in pos[c]]
+             for c in range(L)]
+    for c in range(L - 1):
+        for (u, y0), a0 in zip(pos[c], alive[c]):
+            for (v, y1), a1 in zip(pos[c + 1], alive[c + 1]):
+                if u is None or v is None:
+                    continue
+                on = a0 and a1
+                line(ax, (xs[c], y0), (xs[c + 1], y1), color="#8A8A8A" if on else "#E2E2E2",
+                     lw=0.5 if on else 0.4, ls="-" if on else ":")
+    for c, units in enumerate(pos):
+        role = "input" if c == 0 else "output" if c == L - 1 else "hidden"
+        for (u, y), on in zip(units, alive[c]):
+            if u is None:
+                text(ax, xs[c], y, "\u22ee", size=12)
+                continue
+            node(ax, xs[c], y, 0.14, fill=FILL[role] if on else "#F4F4F4",
+                 edge=INK if on else "#BBBBBB", dashed=not on)
+            if not on:
+                text(ax, xs[c], y, "\u00d7", size=12, color=ORANGE)
+        name = "input" if c == 0 else "output" if c == L - 1 else f"hidden {c}"
+        text(ax, xs[c], 0.95, f"{name}\n{widths[c]}", size=10, linespacing=1.1)
+        if c > 0:
+            e = layers[c - 1]
+            act = e["act"] or "linear"
+            p = widths[c] * widths[c - 1] + (widths[c] if e["dense"].bias is not None else 0)
+            text(ax, xs[c], 0.42, f"{act}\n{p:,} par.", size=10, color=BLUE, linespacing=1.1)
+    for c in range(1, L):
+        text(ax, (xs[c - 1] + xs[c]) / 2, base + net_h + 0.12,
+             f"$W^{{({c})}}$ {widths[c]}\u00d7{widths[c - 1]}", size=10, color=BLUE)
+    total = sum(r[2] + r[3] for r in layer_table(model))
+    if title:
+        text(ax, width / 2, height - 0.2, title, size=11, weight="bold")
+    desc = "-".join(str(w) for w in widths)
+    per_layer = "; ".join(
+        f"W^({k}) {W[0]}x{W[1]} and {nb} biases, {nw + nb} parameters"
+        for k, (_, W, nw, nb) in enumerate(layer_table(model), 1))
+    alt = (f"A {desc} network drawn as {L} columns of units: the input layer of {widths[0]}, "
+           + (f"{L - 2} hidden layers, " if L > 2 else "")
+           + f"and the output layer of {widths[-1]}; every unit of a layer connects to every "
+           f"unit of the next. {per_layer}. {total:,} parameters in total.")
+    if any(m is not None for m in masks):
+        dropped = sum(int((~np.asarray(m, bool)).sum()) for m in masks if m is not None)
+        alt += f" Dropout has removed {dropped} hidden units (crossed out) and their edges."
+    return Diagram(fig, alt)
+
+
+def dropout_diagram(model, x, rng: np.random.Generator, *, samples: int = 2) -> list[Diagram]:
+    """The network without dropout, then `samples` forward passes in training mode.
+
+    Each pass runs ``model.forward(x, training=True, rng=rng)`` and reads the mask of every
+    `Dropout` layer (its `.mask`, True = kept) to cross out the dropped units. `x` is one
+    sample (shape (n_in,) or (1, n_in)).
+    """
+    from nnkit.layers import Dropout
+
+    x = np.asarray(x, float).reshape(1, -1)
+    layers = _layers(model)
+    drop = [e["dropout"] for e in layers]
+    if not any(isinstance(d, Dropout) for d in drop):
+        raise ValueError("dropout_diagram: the model has no Dropout layer.")
+    out = [network_diagram(model, title="no dropout (evaluation)")]
+    for s in range(samples):
+        model.forward(x, training=True, rng=rng)
+        masks = [None] + [None if d is None else np.asarray(d.mask)[0] for d in drop]
+        out.append(network_diagram(model, masks=masks, title=f"training pass {s + 1}"))
+    return out
+
+
+# -- the computation graph of chapter 3 ---------------------------------------------------------
+
+
+def computation_graph_diagram(model, x: float, y: float, loss) -> Diagram:
+    """The computation graph of a network with one unit per layer, forward and backward.
+
+    `model` is a `Sequential` like ``Dense(1, 1), Tanh(), Dense(1, 1), Sigmoid()``; `loss` an
+    nnkit loss (for example `BCELoss()`). The graph runs top to bottom: x, z^(1), a^(1), ...,
+    the loss. Right of each edge, in blue, the value computed forward; left of it, in orange,
+    the derivative of the loss that backpropagation sends up that edge (delta^(l) = dl/dz^(l)
+    on the edges leaving z^(l)). The parameters enter from the left with their values and
+    gradients. Every number comes from the nnkit layers' own forward and backward.
+    """
+    from nnkit.layers import Dense
+
+    layers = list(model)
+    if any(isinstance(m, Dense) and (m.n_in, m.n_out) != (1, 1) for m in layers):
+        raise ValueError("computation_graph_diagram draws networks with one unit per layer "
+                         "(Dense(1, 1)), so that every value is one number.")
+    values = [np.array([[float(x)]])]
+    for layer in layers:
+        values.append(layer.forward(values[-1], training=False))
+    ell = loss(values[-1], np.array([[float(y)]]))
+    grads = [loss.backward()]
+    for layer in reversed(layers):
+        grads.append(layer.backward(grads[-1]))
+    grads = grads[::-1]  # grads[k] = dl/d values[k]
+    names, k_dense = ["$x$"], 0
+    for layer in layers:
+        if isinstance(layer, Dense):
+            k_dense += 1
+            names.append(f"$z^{{({k_dense})}}$")
+        else:
+            names.append(f"$a^{{({k_dense})}}$" if layer is not layers[-1] else r"$\hat y$")
+    n = len(values)
+    step = 0.95
+    height = step * n + 0.9
+    fig, ax = canvas(5.0, height)
+    cx = 3.0
+    kd = 0
+    ys = [height - 0.45 - step * k for k in range(n + 1)]
+    for k in range(n):
+        node(ax, cx, ys[k], 0.25, names[k], fill=FILL["input" if k == 0 else "hidden"], size=12)
+        op_y = (ys[k] + ys[k + 1]) / 2
+        arrow(ax, (cx, ys[k]), (cx, ys[k + 1]), shrink=(0.27, 0.27))
+        v, g = float(values[k].ravel()[0]), float(grads[k].ravel()[0])
+        text(ax, cx + 0.15, op_y + 0.12, fmt(v), size=10, color=BLUE, ha="left")
+        text(ax, cx - 0.15, op_y + 0.12, f"\u2191 {fmt(g)}", size=10, color=ORANGE, ha="right")
+        if k < len(layers):
+            layer = layers[k]
+            if isinstance(layer, Dense):
+                kd += 1
+                op = f"$W^{{({kd})}}\\,\\cdot + b^{{({kd})}}$"
+                w, b = float(layer.weight.value[0, 0]), float(layer.bias.value[0])
+                gw, gb = float(layer.weight.grad[0, 0]), float(layer.bias.grad[0])
+                text(ax, 0.1, op_y - 0.14,
+                     f"$W^{{({kd})}}$ = {fmt(w)}  \u2191 {fmt(gw)}\n"
+                     f"$b^{{({kd})}}$ = {fmt(b)}  \u2191 {fmt(gb)}",
+                     size=10, ha="left", linespacing=1.25)
+                arrow(ax, (1.85, op_y - 0.14), (cx - 0.05, op_y - 0.14), color=GREY, lw=0.8)
+            else:
+                op = type(layer).__name__.lower()
+            text(ax, cx + 0.15, op_y - 0.16, op, size=10, ha="left")
+    text(ax, cx, ys[n], f"loss \u2113 = {fmt(ell)}", size=11,
+         bbox={"facecolor": FILL["output"], "edgecolor": INK, "boxstyle": "round"})
+    text(ax, cx + 1.15, ys[n], f"y = {y:g}", size=10)
+    text(ax, 4.95, height - 0.2, "forward value", size=10, color=BLUE, ha="right")
+    text(ax, 0.05, height - 0.2, "\u2191 d\u2113/d(value)", size=10, color=ORANGE, ha="left")
+    chain = ", ".join(f"{names[k].strip('$')} = {fmt(float(values[k].ravel()[0]))} "
+                      f"(dl/d = {fmt(float(grads[k].ravel()[0]))})" for k in range(n))
+    alt = (f"Computation graph of a {len(layers)}-layer chain with one unit per layer, drawn "
+           f"top to bottom. Forward values and the loss derivatives backpropagation sends back "
+           f"along each edge: {chain}. Loss {type(loss).__name__} = {fmt(ell)} for target "
+           f"y = {y:g}.").replace("\\", "").replace("{", "").replace("}", "")
+    return Diagram(fig, alt)
