@@ -1,40 +1,46 @@
-"""The prebuilt explorers of chapters 1-4, each a function returning an `Explorer`.
+"""The prebuilt explorers of the chapters, each a function returning an explorer.
 
-- `activation_explorer` (chapter 2): an activation, its derivative, and where it saturates.
-- `neuron_explorer` (chapter 1): a single ReLU neuron's active half-space in 2-D.
+Closed-form ones are `nnkit.book.jsexplorer.JSExplorer` blocks computed in the page's
+JavaScript with continuous controls; their `python_render` draws the same picture with nnkit
+(``.live()`` in a kernel):
+
+- `activation_explorer` (chapter 2): an activation, its derivative and where it saturates.
+- `neuron_explorer` (chapter 1): a single neuron's output over the plane.
+- `architecture_explorer` (chapter 1, in `nnkit.book.architecture`): choose a network's
+  depth, widths and activation; see it drawn, its parameters and what it computes.
 - `learning_rate_explorer` (chapter 4): gradient descent on an ill-conditioned quadratic.
-- `linear_regions_explorer` (chapter 1): the linear regions of small random ReLU networks.
+- `pac_bounds_explorer` (chapter 8): the sample sizes of the VC bounds.
 
-Each keeps its grid small (tens of frames) so that precomputing it at build time stays
-within a few seconds and the page within a few hundred kilobytes. Display the result in a
-notebook cell for the static version, or call ``.live()`` in a kernel.
+`linear_regions_explorer` (chapter 1) is a precomputed-frame `nnkit.book.widgets.Explorer`.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import numpy as np
 
-from nnkit.book.widgets import Choice, Explorer, Slider
+from nnkit.book.architecture import architecture_explorer, architecture_network
+from nnkit.book.jsexplorer import JSExplorer, Range, Select
+from nnkit.book.widgets import Explorer, Slider
 
 __all__ = [
     "activation_explorer",
+    "architecture_explorer",
+    "architecture_network",
     "gradient_descent_path",
     "learning_rate_explorer",
     "linear_regions_explorer",
     "neuron_explorer",
+    "pac_bounds_explorer",
+    "saturation_mask",
 ]
 
 
 # -- chapter 2: activation functions ---------------------------------------------------------
 
-_DEFAULT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "swish")
-
-
-def _has_alpha(f) -> bool:
-    return "alpha" in inspect.signature(f).parameters
+ACTIVATION_FAMILY = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "swish")
+_TAKES_ALPHA = ("leaky_relu", "prelu", "elu")
 
 
 def saturation_mask(dphi: np.ndarray, threshold: float) -> np.ndarray:
@@ -42,124 +48,99 @@ def saturation_mask(dphi: np.ndarray, threshold: float) -> np.ndarray:
     return np.abs(dphi) < threshold
 
 
-def activation_explorer(
-    names: Sequence[str] = _DEFAULT_ACTIVATIONS,
-    *,
-    alphas: Sequence[float] = (0.01, 0.3, 1.0),
-    thresholds: Sequence[float] = (0.01, 0.05, 0.2),
-    z: np.ndarray | None = None,
-) -> Explorer:
-    """Pick an activation (and its `alpha`, for Leaky ReLU and ELU) and a saturation threshold.
+def activation_values(name: str, z, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(phi(z), phi'(z))`` from `nnkit.functional`, with `alpha` where the function has one."""
+    from nnkit import functional as F
 
-    The left panel shows ``phi(z)``, the right one ``phi'(z)``; the grey bands mark where
-    ``|phi'(z)| < threshold``, the inputs for which almost no gradient flows back.
-    Activations come from `nnkit.functional.ACTIVATIONS`.
+    if name == "prelu":
+        return F.prelu(z, alpha), F.prelu_grad(z, alpha)
+    f, df = F.ACTIVATIONS[name]
+    kwargs = {"alpha": alpha} if name in _TAKES_ALPHA else {}
+    return f(z, **kwargs), df(z, **kwargs)
+
+
+def activation_explorer(names: Sequence[str] = ACTIVATION_FAMILY, *, initial: str = "tanh",
+                        z_max: float = 6.0, alpha: float = 0.1, threshold: float = 0.05
+                        ) -> JSExplorer:
+    """The activation `names` with continuous controls for the input range [-r, r], alpha
+    (Leaky ReLU, PReLU with a fixed slope, ELU) and the saturation threshold.
+
+    Left: ``phi(z)``; right: ``phi'(z)``; grey bands where ``|phi'(z)| < threshold``, the
+    inputs for which almost no gradient flows back.
     """
     from nnkit.functional import ACTIVATIONS
 
-    unknown = [n for n in names if n not in ACTIVATIONS]
+    unknown = [n for n in names if n not in ACTIVATIONS and n != "prelu"]
     if unknown:
-        raise KeyError(f"unknown activations {unknown}; known: {', '.join(sorted(ACTIVATIONS))}")
-    z = np.linspace(-6.0, 6.0, 601) if z is None else np.asarray(z, dtype=float)
-    takes_alpha = {n: _has_alpha(ACTIVATIONS[n][0]) for n in names}
+        raise KeyError(f"unknown activations {unknown}; known: "
+                       f"{', '.join(sorted([*ACTIVATIONS, 'prelu']))}")
 
-    def render(fig, *, activation, alpha, threshold):
-        f, df = ACTIVATIONS[activation]
-        kwargs = {"alpha": alpha} if takes_alpha[activation] else {}
-        phi, dphi = f(z, **kwargs), df(z, **kwargs)
+    def render(fig, *, activation, range, alpha, threshold):  # noqa: A002 (the control's name)
+        z = np.linspace(-range, range, 401)
+        phi, dphi = activation_values(activation, z, alpha)
         flat = saturation_mask(dphi, threshold)
-        name = activation + (f" (alpha = {alpha:g})" if kwargs else "")
         ax_f, ax_df = fig.subplots(1, 2)
-        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
-        for ax, y, ylabel in ((ax_f, phi, r"$\phi(z)$"), (ax_df, dphi, r"$\phi'(z)$")):
+        for ax, y, color in ((ax_f, phi, "#0072B2"), (ax_df, dphi, "#D55E00")):
             ax.fill_between(z, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
                             color="0.85", linewidth=0)
-            ax.plot(z, y, color="#0072B2" if ax is ax_f else "#D55E00")
-            ax.axhline(0.0, color="0.5", linewidth=0.7)
-            ax.set_xlabel("pre-activation z")
-            ax.set_ylabel(ylabel)
+            ax.plot(z, y, color=color)
+            ax.set_xlabel("z")
         for level in (-threshold, threshold):
             ax_df.axhline(level, color="0.4", linewidth=0.8, linestyle=":")
-        ax_df.set_ylim(min(-0.1, dphi.min() - 0.1), max(1.1, dphi.max() + 0.1))
-        ax_f.set_title(name, fontsize="medium")
-        ax_df.set_title(f"grey: |φ'| < {threshold:g} on {flat.mean():.0%} of [{z[0]:g}, {z[-1]:g}]",
-                        fontsize="medium")
+        ax_f.set_title(f"{activation}: saturated on {flat.mean():.0%}", fontsize="medium")
+        ax_df.set_title(f"derivative; grey: |φ'| < {threshold:g}", fontsize="medium")
 
-    def canonical(values):
-        if not takes_alpha[values["activation"]]:
-            values.pop("alpha")
-        return values
-
-    return Explorer(
-        render,
-        {
-            "activation": Choice(list(names), label="activation"),
-            "alpha": Slider(list(alphas), label="alpha (Leaky ReLU, ELU)", fmt="{:g}"),
-            "threshold": Slider(list(thresholds), label="threshold on |φ'|", fmt="{:g}"),
-        },
+    return JSExplorer(
+        "activation",
+        [Select("activation", "activation", list(names), initial),
+         Range("range", "input range ±", 1.0, 20.0, 0.1, z_max, digits=1),
+         Range("alpha", "α (Leaky ReLU, PReLU, ELU)", 0.0, 2.0, 0.01, alpha),
+         Range("threshold", "saturation threshold on |φ′|", 0.001, 0.5, 0.001, threshold,
+               digits=3)],
+        {"points": 401},
         title="Activation function, derivative and saturation",
         description="Grey bands: inputs where the derivative is below the threshold.",
-        figsize=(7, 3.2),
-        layout="none",
-        canonical=canonical,
+        python_render=render,
     )
 
 
 # -- chapter 1: a single neuron ---------------------------------------------------------------
 
 
-def neuron_explorer(
-    *,
-    angles: Sequence[float] = (0, 60, 120, 180, 240, 300),
-    biases: Sequence[float] = (-1.0, -0.5, 0.0, 0.5, 1.0),
-    norm: float = 1.5,
-    lim: float = 2.0,
-) -> Explorer:
-    """A ReLU neuron ``a = max(w . x + b, 0)`` on the plane as its weight turns and its bias moves.
+def neuron_explorer(*, angle: float = 30.0, norm: float = 1.5, bias: float = 0.0,
+                    lim: float = 2.0) -> JSExplorer:
+    """A neuron ``a = phi(w . x + b)`` on the plane; w = norm (cos t, sin t), t in degrees.
 
-    The weight is ``w = norm * (cos t, sin t)`` for the angle t in degrees. Colour shows the
-    output `a`: zero (white) on one side of the boundary line ``w . x + b = 0``, growing
-    linearly on the active side, which the arrow `w` points into.
+    Colour shows the output: for ReLU zero (white) on one side of the boundary line
+    ``w . x + b = 0`` and growing linearly on the side w points into.
     """
-    g = np.linspace(-lim, lim, 161)
-    levels = np.arange(0.0, norm * lim * np.sqrt(2) + max(biases) + 0.5, 0.5)  # output bands
-    X1, X2 = np.meshgrid(g, g)  # (161, 161) each
+    def render(fig, *, angle, norm, bias, activation):
+        from nnkit import Dense
 
-    def render(fig, *, angle, bias):
+        from nnkit.book.architecture import activation_layer
+
         t = np.deg2rad(angle)
-        w = norm * np.array([np.cos(t), np.sin(t)])  # (2,)
-        z = w[0] * X1 + w[1] * X2 + bias  # (161, 161)
-        a = np.ma.masked_less_equal(z, 0.0)  # inactive side left white: a = 0 there
+        layer = Dense(2, 1, rng=np.random.default_rng(0))
+        layer.weight.value[:] = norm * np.array([[np.cos(t), np.sin(t)]])
+        layer.bias.value[:] = bias
+        g = np.linspace(-lim, lim, 161)
+        X = np.stack(np.meshgrid(g, g[::-1]), -1).reshape(-1, 2)  # (161^2, 2)
+        a = activation_layer(activation).forward(layer.forward(X)).reshape(161, 161)
         ax = fig.subplots()
-        fig.subplots_adjust(left=0.15, right=0.84, bottom=0.13, top=0.92)
-        image = ax.contourf(X1, X2, a, levels=levels, cmap="Blues", extend="max")
-        ax.contour(X1, X2, z, levels=[0.0], colors="#D55E00", linewidths=2)
-        foot = -bias * w / (w @ w)  # the point of the boundary closest to the origin
-        ax.annotate("", xy=foot + w / norm, xytext=foot,
-                    arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 1.5})
-        ax.text(*(foot + 0.5 * w / norm + 0.15 * np.array([-w[1], w[0]]) / norm), "w",
-                fontsize="large", ha="center", va="center")
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
-        ax.grid(False)
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        ax.set_title(f"w = ({w[0]:.2f}, {w[1]:.2f}), b = {bias:g}", fontsize="medium")
-        fig.colorbar(image, ax=ax, ticks=levels[::2], label="output a = max(w·x + b, 0)")
+        ax.imshow(a, extent=(-lim, lim, -lim, lim), cmap="Blues")
+        ax.set_title(f"w = ({norm * np.cos(t):.2f}, {norm * np.sin(t):.2f}), b = {bias:g}")
 
-    return Explorer(
-        render,
-        {
-            "angle": Slider(list(angles), label="angle of w (degrees)", fmt="{:g}°"),
-            "bias": Slider(list(biases), label="bias b", fmt="{:+.1f}",
-                           initial=biases[len(biases) // 2]),
-        },
-        title="A single ReLU neuron",
-        description="Orange line: the boundary w·x + b = 0; the neuron is active on the "
-                    "side the arrow w points to.",
-        figsize=(5.2, 4.0),
-        layout="none",
+    return JSExplorer(
+        "neuron",
+        [Range("angle", "angle of w (°)", 0.0, 360.0, 1.0, angle, digits=0),
+         Range("norm", "length of w", 0.2, 3.0, 0.05, norm),
+         Range("bias", "bias b", -2.0, 2.0, 0.05, bias),
+         Select("activation", "activation", ["relu", "sigmoid", "tanh"], "relu")],
+        {"lim": lim, "pixels": 160, "vmax": 4},
+        title="A single neuron",
+        description="Orange line: the boundary w·x + b = 0; the black stroke is w, pointing to "
+                    "the side where w·x + b > 0.",
+        python_render=render,
     )
 
 
@@ -191,63 +172,67 @@ def gradient_descent_path(A: np.ndarray, theta0: Sequence[float], lr: float, ste
     return np.array(path)  # (T, 2)
 
 
-def learning_rate_explorer(
-    *,
-    lrs: Sequence[float] = (0.005, 0.02, 0.05, 0.1, 0.15, 0.19, 0.21),
-    momenta: Sequence[float] = (0.0, 0.9),
-    curvatures: tuple[float, float] = (1.0, 10.0),
-    theta0: tuple[float, float] = (-4.0, 1.5),
-    steps: int = 60,
-) -> Explorer:
-    """Gradient descent on ``f(theta) = (a theta_1^2 + b theta_2^2) / 2`` as the learning rate moves.
+def learning_rate_explorer(*, lr: float = 0.1, curvatures: tuple[float, float] = (1.0, 10.0),
+                           theta0: tuple[float, float] = (-4.0, 1.5), steps: int = 60
+                           ) -> JSExplorer:
+    """Gradient descent on ``f(theta) = (a theta_1^2 + b theta_2^2) / 2``.
 
-    With curvatures ``a < b`` the problem has condition number ``b / a``; plain gradient
-    descent converges iff ``lr < 2 / b`` (0.2 for the default b = 10), and the slow
-    direction converges at rate ``|1 - lr a|``. Left: the path over the contour lines;
-    right: the loss per step on a log scale. `momenta` adds a momentum slider if it has
-    more than one value.
+    Continuous learning rate, momentum and steep curvature b. Plain gradient descent
+    converges iff ``lr < 2 / b``; the slow direction converges at rate ``|1 - lr a|``.
+    Left: the path over the contour lines; right: the loss per step on a log scale.
     """
-    from nnkit.book.viz import trajectory_on_contours
+    a = curvatures[0]
 
-    a, b = curvatures
-    A = np.diag([a, b])  # (2, 2)
+    def render(fig, *, lr, momentum, curvature):
+        path = gradient_descent_path(np.diag([a, curvature]), theta0, lr, steps,
+                                     momentum=momentum)
+        ax_path, ax_loss = fig.subplots(1, 2)
+        ax_path.plot(path[:, 0], path[:, 1], "o-", markersize=2)
+        losses = 0.5 * (a * path[:, 0] ** 2 + curvature * path[:, 1] ** 2)
+        ax_loss.semilogy(np.maximum(losses, 1e-12))
+        ax_loss.set_title(f"lr = {lr:g}, momentum = {momentum:g}")
 
-    def loss(theta):
-        return 0.5 * (a * theta[0] ** 2 + b * theta[1] ** 2)
-
-    lim = 1.3 * max(abs(theta0[0]), abs(theta0[1]))
-
-    def render(fig, *, lr, momentum=0.0):
-        path = gradient_descent_path(A, theta0, lr, steps, momentum=momentum)  # (T, 2)
-        ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.2, 1))
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
-        trajectory_on_contours(loss, path, ax_path, xlim=(-lim, lim), ylim=(-lim, lim),
-                               resolution=120, levels=14, minimum=(0.0, 0.0))
-        ax_path.set_title(f"lr = {lr:g}" + (f", momentum = {momentum:g}" if momentum else ""),
-                          fontsize="medium")
-        losses = loss(path.T)  # (T,)
-        ax_loss.semilogy(np.arange(len(losses)), np.maximum(losses, 1e-12))
-        ax_loss.set_xlim(0, steps)
-        ax_loss.set_ylim(1e-6, 1e4)
-        ax_loss.set_yticks([1e-6, 1e-3, 1, 1e3], labels=["1e-6", "1e-3", "1", "1e3"])
-        ax_loss.minorticks_off()
-        ax_loss.set_xlabel("step")
-        ax_loss.set_ylabel(r"loss $f(\theta)$")
-        verdict = "diverges" if losses[-1] > losses[0] else f"final loss {losses[-1]:.1e}"
-        ax_loss.set_title(verdict, fontsize="medium")
-
-    params = {"lr": Slider(list(lrs), label="learning rate", fmt="{:g}",
-                           initial=lrs[len(lrs) // 2])}
-    if len(momenta) > 1:
-        params["momentum"] = Slider(list(momenta), label="momentum", fmt="{:g}")
-    return Explorer(
-        render,
-        params,
+    return JSExplorer(
+        "learning_rate",
+        [Range("lr", "learning rate", 0.001, 0.25, 0.001, lr, digits=3),
+         Range("momentum", "momentum", 0.0, 0.95, 0.01, 0.0),
+         Range("curvature", "curvature b", 2.0, 20.0, 0.5, curvatures[1], digits=1)],
+        {"curvatures": list(curvatures), "theta0": list(theta0), "steps": steps},
         title="Learning rate on an ill-conditioned quadratic",
-        description=f"Curvatures {a:g} and {b:g}: plain gradient descent diverges for "
-                    f"lr > {2 / b:g}.",
-        figsize=(7, 3.3),
-        layout="none",
+        description=f"f(θ) = ({a:g} θ₁² + b θ₂²)/2 from θ₀ = {tuple(theta0)}; plain gradient "
+                    "descent diverges for lr > 2/b.",
+        python_render=render,
+    )
+
+
+# -- chapter 8: PAC bounds -----------------------------------------------------------------------
+
+
+def pac_bounds_explorer(*, d_vc: int = 6, delta: float = 0.05, eps=(0.005, 0.5),
+                        eps_mark: float = 0.08) -> JSExplorer:
+    """Sample sizes of the Blumer et al. and Anthony-Biggs bounds against epsilon, with
+    continuous (logarithmic) controls for the VC dimension and delta."""
+    from nnkit.theory import vc_sample_size_anthony_biggs, vc_sample_size_blumer
+
+    def render(fig, *, log_d, log_delta):
+        d, dl = int(round(10 ** log_d)), 10 ** log_delta
+        e = np.geomspace(*eps, 60)
+        ax = fig.subplots()
+        ax.loglog(e, [vc_sample_size_blumer(d, x, dl) for x in e], label="Blumer et al.")
+        ax.loglog(e, [vc_sample_size_anthony_biggs(d, x, dl) for x in e], label="Anthony & Biggs")
+        ax.legend()
+
+    return JSExplorer(
+        "pac_bounds",
+        [Range("log_d", "VC dimension", 0.0, 3.0, 0.01, float(np.log10(d_vc)), digits=0,
+               show="pow10"),
+         Range("log_delta", "δ", -8.0, -0.3, 0.01, float(np.log10(delta)), digits=3,
+               show="pow10")],
+        {"eps": list(eps), "eps_mark": eps_mark},
+        title="PAC sample sizes",
+        description="Sample size against accuracy ε for the two named bounds; the dashed line "
+                    "has the shape of the lower bound, without its constant.",
+        python_render=render,
     )
 
 

@@ -291,24 +291,90 @@ def _initial(ex):
             for p in ex.params}
 
 
-@pytest.mark.parametrize("name", ["activation_explorer", "neuron_explorer",
-                                  "learning_rate_explorer", "linear_regions_explorer"])
-def test_prebuilt_explorers_draw_a_frame(name):
-    import nnkit.book.explorers
+def test_linear_regions_explorer_draws_a_frame():
+    from nnkit.book.explorers import linear_regions_explorer
 
-    ex = getattr(nnkit.book.explorers, name)()
+    ex = linear_regions_explorer()
     assert isinstance(ex, Explorer) and 1 < ex.n_frames <= 100
     assert ex.title
     assert ex.frame_bytes(**_initial(ex)).startswith(PNG_MAGIC)
 
 
-def test_activation_explorer_ignores_alpha_where_there_is_none():
+JS_EXPLORERS = ["activation_explorer", "neuron_explorer", "architecture_explorer",
+                "learning_rate_explorer", "pac_bounds_explorer"]
+
+
+@pytest.mark.parametrize("name", JS_EXPLORERS)
+def test_closed_form_explorers_are_javascript_blocks_with_continuous_controls(name):
+    import nnkit.book.explorers
+    from nnkit.book.jsexplorer import JSExplorer, Range
+
+    ex = getattr(nnkit.book.explorers, name)()
+    assert isinstance(ex, JSExplorer) and ex.title
+    html = ex.to_html()
+    assert f'data-kind="{ex.kind}"' in html and "NNKIT.mount(" in html
+    assert len(html) < 80_000, len(html)  # no frames: the script, controls and config only
+    sliders = [c for c in ex.controls if isinstance(c, Range)]
+    assert sliders and all(html.count(f'data-name="{c.name}"') == 1 for c in ex.controls)
+    # continuous: a slider has at least 15 positions (the frame explorers had 2 to 7)
+    assert any((c.high - c.low) / c.step >= 15 for c in sliders)
+
+
+@pytest.mark.parametrize("name", JS_EXPLORERS)
+def test_closed_form_explorers_draw_the_same_picture_with_nnkit(name):
+    import nnkit.book.explorers
+
+    from matplotlib.figure import Figure
+
+    ex = getattr(nnkit.book.explorers, name)()
+    fig = Figure()
+    ex.python_render(fig, **ex.values)
+    assert fig.axes
+
+
+def test_live_closed_form_explorer_is_an_ipywidgets_interactive():
+    widgets = pytest.importorskip("ipywidgets", reason="ipywidgets is not installed")
+    from nnkit.book.explorers import architecture_explorer
+
+    live = architecture_explorer().live()
+    assert isinstance(live, widgets.interactive)
+    kinds = {type(w).__name__ for w in live.children}
+    assert {"FloatSlider", "Dropdown", "Output"} <= kinds
+
+
+def test_js_explorer_controls_reject_bad_values():
+    from nnkit.book.jsexplorer import JSExplorer, Range, Select
+
+    with pytest.raises(ValueError, match="outside"):
+        Range("a", "a", 0.0, 1.0, 0.1, 2.0)
+    with pytest.raises(ValueError, match="low must be below high"):
+        Range("a", "a", 1.0, 0.0, 0.1, 0.5)
+    with pytest.raises(ValueError, match="not one of"):
+        Select("s", "s", ["x", "y"], "z")
+    with pytest.raises(ValueError, match="unknown kind"):
+        JSExplorer("nope", [Range("a", "a", 0.0, 1.0, 0.1, 0.5)], {}, title="t")
+    with pytest.raises(ValueError, match="unique"):
+        JSExplorer("activation", [Range("a", "a", 0.0, 1.0, 0.1, 0.5)] * 2, {}, title="t")
+
+
+def test_activation_explorer_rejects_an_unknown_function():
     from nnkit.book.explorers import activation_explorer
 
-    ex = activation_explorer(["sigmoid", "leaky_relu"], alphas=(0.01, 0.3), thresholds=(0.05,))
-    ex.dpi = 20
-    frames = ex.frames()
-    assert len(frames.index) == 4 and len(frames.images) == 3  # sigmoid once, leaky twice
+    with pytest.raises(KeyError, match="unknown activations"):
+        activation_explorer(["relu", "softsign"])
+
+
+def test_architecture_network_follows_the_chosen_shape():
+    from nnkit import Dense
+    from nnkit.book.architecture import architecture_network
+
+    net = architecture_network([5, 3], "tanh")
+    dense = [m for m in net if isinstance(m, Dense)]
+    assert [d.weight.value.shape for d in dense] == [(5, 2), (3, 5), (1, 3)]  # (n_out, n_in)
+    with pytest.raises(ValueError, match="at most 4 hidden layers"):
+        architecture_network([2] * 5)
+    with pytest.raises(ValueError, match="1 to 16 units"):
+        architecture_network([17])
 
 
 def test_saturation_mask():
@@ -333,8 +399,7 @@ def test_gradient_descent_converges_below_two_over_curvature_and_diverges_above(
 def test_prebuilt_explorers_keep_the_page_light():
     import nnkit.book.explorers
 
-    for name in ["activation_explorer", "neuron_explorer", "learning_rate_explorer",
-                 "linear_regions_explorer"]:
+    for name in [*JS_EXPLORERS, "linear_regions_explorer"]:
         html = getattr(nnkit.book.explorers, name)().to_html()
         assert len(html) < 1_000_000, (name, len(html))
 

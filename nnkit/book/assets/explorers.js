@@ -1,0 +1,465 @@
+/* The book's closed-form explorers, computed in the page (nnkit/book/jsexplorer.py).
+ *
+ * NNKIT.math mirrors nnkit (activations and their derivatives, a dense network's forward
+ * pass, gradient descent with momentum on a quadratic, the PAC sample-size bounds); a test
+ * compares it with nnkit at the same points (tests/book/test_explorers_browser.py).
+ * NNKIT.mount(root) wires one explorer block: it reads the block's JSON configuration and
+ * its controls (<input>/<select> with data-name) and redraws its figure on every input.
+ * No request, no library: plain SVG and canvas. Loaded once per page (each block carries
+ * this file; later copies return at once).
+ */
+(function (global) {
+  "use strict";
+  var VERSION = 1;
+  if (global.NNKIT && global.NNKIT.version === VERSION) { return; }
+  var SVGNS = "http://www.w3.org/2000/svg";
+
+  // -- math ---------------------------------------------------------------------------------
+  var SQRT_HALF = Math.sqrt(0.5), INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+  function erf(x) {
+    // |x| < 2.5: the Maclaurin series (alternating, terms below 1e-17 relative);
+    // beyond: 1 - erfc(x) from its continued fraction (Lentz), both to ~1e-15.
+    var ax = Math.abs(x), s;
+    if (ax < 2.5) {
+      var term = x, sum = x, x2 = x * x;
+      for (var n = 1; n < 80; n++) {
+        term *= -x2 / n;
+        var add = term / (2 * n + 1);
+        sum += add;
+        if (Math.abs(add) < 1e-17 * Math.abs(sum)) { break; }
+      }
+      return 2 / Math.sqrt(Math.PI) * sum;
+    }
+    // erfc(ax) = exp(-ax^2)/sqrt(pi) * 1/(ax + 1/2/(ax + 1/(ax + 3/2/(ax + ...))))
+    var tiny = 1e-300, f = ax, C = ax, D = 0, k;
+    for (k = 1; k < 200; k++) {
+      var a = k / 2;
+      D = ax + a * D; D = Math.abs(D) < tiny ? tiny : D; D = 1 / D;
+      C = ax + a / C; C = Math.abs(C) < tiny ? tiny : C;
+      var delta = C * D;
+      f *= delta;
+      if (Math.abs(delta - 1) < 1e-16) { break; }
+    }
+    s = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+    return x > 0 ? 1 - s : s - 1;
+  }
+
+  function sigmoid(z) {
+    var e = Math.exp(-Math.abs(z)), r = 1 / (1 + e);
+    return z < 0 ? e * r : r;
+  }
+  function normalCdf(z) { return 0.5 * (1 + erf(z * SQRT_HALF)); }
+  function normalPdf(z) { var c = Math.max(-40, Math.min(40, z)); return Math.exp(-0.5 * c * c) * INV_SQRT_2PI; }
+
+  // name -> [phi(z, alpha), phi'(z, alpha), takes alpha]; the same conventions as
+  // nnkit.functional (relu'(0) = 0, step(0) = 1, gelu exact with erf).
+  var ACT = {
+    identity: [function (z) { return z; }, function () { return 1; }, false],
+    step: [function (z) { return z >= 0 ? 1 : 0; }, function () { return 0; }, false],
+    sigmoid: [sigmoid, function (z) { var s = sigmoid(z); return s * (1 - s); }, false],
+    tanh: [function (z) { return 2 * sigmoid(2 * z) - 1; },
+           function (z) { var t = 2 * sigmoid(2 * z) - 1; return 1 - t * t; }, false],
+    relu: [function (z) { return z > 0 ? z : 0; }, function (z) { return z > 0 ? 1 : 0; }, false],
+    leaky_relu: [function (z, a) { return z > 0 ? z : a * z; },
+                 function (z, a) { return z > 0 ? 1 : a; }, true],
+    prelu: [function (z, a) { return z > 0 ? z : a * z; },
+            function (z, a) { return z > 0 ? 1 : a; }, true],
+    elu: [function (z, a) { return z > 0 ? z : a * Math.expm1(z); },
+          function (z, a) { return z > 0 ? 1 : a * Math.exp(z); }, true],
+    gelu: [function (z) { return z * normalCdf(z); },
+           function (z) { return normalCdf(z) + z * normalPdf(z); }, false],
+    swish: [function (z) { return z * sigmoid(z); },
+            function (z) { var s = sigmoid(z); return s * (1 + z * (1 - s)); }, false]
+  };
+
+  function activation(name, z, alpha) { return ACT[name][0](z, alpha); }
+  function activationGrad(name, z, alpha) { return ACT[name][1](z, alpha); }
+
+  // A dense network: layers [{W: rows (n_out x n_in), b, act}], x a vector.
+  // Returns {out, pattern}: the output vector and the signs of every hidden pre-activation.
+  function forward(layers, x, alpha) {
+    var a = x, pattern = "";
+    for (var l = 0; l < layers.length; l++) {
+      var L = layers[l], z = new Array(L.b.length);
+      for (var i = 0; i < L.b.length; i++) {
+        var s = L.b[i], row = L.W[i];
+        for (var j = 0; j < a.length; j++) { s += row[j] * a[j]; }
+        z[i] = s;
+      }
+      if (L.act) {
+        for (i = 0; i < z.length; i++) {
+          pattern += z[i] > 0 ? "1" : "0";
+          z[i] = activation(L.act, z[i], alpha);
+        }
+      }
+      a = z;
+    }
+    return {out: a, pattern: pattern};
+  }
+
+  // The layers of the architecture explorer: the stored standard normal draws Z (max size)
+  // cut to the chosen widths and scaled like He initialization, W = Z sqrt(2 / n_in),
+  // b = bscale * Zb (nnkit.book.explorers.architecture_network builds the same network).
+  function architectureLayers(cfg, widths, act) {
+    var sizes = [cfg.n_in].concat(widths, [cfg.n_out]), layers = [];
+    for (var l = 0; l + 1 < sizes.length; l++) {
+      var nin = sizes[l], nout = sizes[l + 1], last = l + 2 === sizes.length;
+      var Z = cfg.Z[last ? cfg.Z.length - 1 : l], Zb = cfg.Zb[last ? cfg.Zb.length - 1 : l];
+      var scale = Math.sqrt(2 / nin), W = [], b = [];
+      for (var i = 0; i < nout; i++) {
+        var row = [];
+        for (var j = 0; j < nin; j++) { row.push(Z[i][j] * scale); }
+        W.push(row);
+        b.push(cfg.bscale * Zb[i]);
+      }
+      layers.push({W: W, b: b, act: last ? null : act});
+    }
+    return layers;
+  }
+
+  // nnkit.optim.SGD on f(theta) = 1/2 theta^T A theta: v <- m v + g, theta <- theta - lr v.
+  function gdPath(A, theta0, lr, steps, momentum) {
+    var t = theta0.slice(), v = [0, 0], path = [t.slice()];
+    for (var k = 0; k < steps; k++) {
+      var g = [A[0][0] * t[0] + A[0][1] * t[1], A[1][0] * t[0] + A[1][1] * t[1]];
+      if (momentum) {
+        v = k === 0 ? g : [momentum * v[0] + g[0], momentum * v[1] + g[1]];
+        g = v;
+      }
+      t = [t[0] - lr * g[0], t[1] - lr * g[1]];
+      path.push(t.slice());
+      if (!(Math.abs(t[0]) < 1e6 && Math.abs(t[1]) < 1e6)) { break; }
+    }
+    return path;
+  }
+
+  // nnkit.theory.pac, before rounding up.
+  var log2 = function (x) { return Math.log(x) / Math.LN2; };
+  var bounds = {
+    blumer: function (d, eps, delta) {
+      return Math.max(4 / eps * log2(2 / delta), 8 * d / eps * log2(13 / eps));
+    },
+    anthony_biggs: function (d, eps, delta) {
+      return 4 / eps * (d * log2(12 / eps) + log2(2 / delta));
+    },
+    finite: function (lnH, eps, delta) { return (lnH + Math.log(1 / delta)) / eps; }
+  };
+
+  // -- drawing ------------------------------------------------------------------------------
+  function el(name, attrs, parent) {
+    var e = document.createElementNS(SVGNS, name);
+    for (var k in attrs) { if (attrs.hasOwnProperty(k)) { e.setAttribute(k, attrs[k]); } }
+    if (parent) { parent.appendChild(e); }
+    return e;
+  }
+  function label(parent, x, y, s, attrs) {
+    var t = el("text", Object.assign({x: x, y: y, "font-size": 13, fill: "#222",
+                                      "font-family": "sans-serif"}, attrs || {}), parent);
+    t.textContent = s;
+    return t;
+  }
+  function fmtNum(v, digits) {
+    if (!isFinite(v)) { return String(v); }
+    var a = Math.abs(v);
+    var s = (a !== 0 && (a >= 1e5 || a < 1e-3)) ? v.toExponential(1) : v.toFixed(digits === undefined ? 2 : digits);
+    return s.replace("-", "\u2212");
+  }
+  function niceTicks(lo, hi, n) {
+    var span = hi - lo, step = Math.pow(10, Math.floor(Math.log10(span / n)));
+    var err = span / n / step;
+    step *= err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1;
+    var out = [];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) { out.push(Math.abs(v) < 1e-12 ? 0 : v); }
+    return out;
+  }
+
+  // A plot panel: an <svg> with axes; returns {svg, x(v), y(v), ...}. Log axes take log10.
+  function panel(box, opts) {
+    var W = 340, H = 250, m = {l: 48, r: 10, t: 26, b: 40};
+    var svg = el("svg", {viewBox: "0 0 " + W + " " + H, width: "100%", role: "img",
+                         style: "max-width:420px;flex:1 1 300px;background:#fff"}, box);
+    var tx = opts.logx ? Math.log10 : function (v) { return v; };
+    var ty = opts.logy ? Math.log10 : function (v) { return v; };
+    var x0 = tx(opts.x[0]), x1 = tx(opts.x[1]), y0 = ty(opts.y[0]), y1 = ty(opts.y[1]);
+    var X = function (v) { return m.l + (tx(v) - x0) / (x1 - x0) * (W - m.l - m.r); };
+    var Y = function (v) { return H - m.b - (ty(v) - y0) / (y1 - y0) * (H - m.t - m.b); };
+    el("rect", {x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, fill: "none",
+                stroke: "#bbb"}, svg);
+    var xt = opts.logx ? decades(opts.x) : niceTicks(opts.x[0], opts.x[1], 5);
+    var yt = opts.logy ? decades(opts.y) : niceTicks(opts.y[0], opts.y[1], 4);
+    xt.forEach(function (v) {
+      el("line", {x1: X(v), x2: X(v), y1: H - m.b, y2: H - m.b + 4, stroke: "#222"}, svg);
+      label(svg, X(v), H - m.b + 17, opts.logx ? "1e" + Math.round(Math.log10(v)) : fmtNum(v, v % 1 ? 1 : 0), {"text-anchor": "middle", "font-size": 12});
+    });
+    yt.forEach(function (v) {
+      el("line", {x1: m.l - 4, x2: m.l, y1: Y(v), y2: Y(v), stroke: "#222"}, svg);
+      label(svg, m.l - 6, Y(v) + 4, opts.logy ? "1e" + Math.round(Math.log10(v)) : fmtNum(v, v % 1 ? 1 : 0), {"text-anchor": "end", "font-size": 12});
+    });
+    if (opts.xlabel) { label(svg, (m.l + W - m.r) / 2, H - 4, opts.xlabel, {"text-anchor": "middle"}); }
+    if (opts.title) { label(svg, (m.l + W - m.r) / 2, 17, opts.title, {"text-anchor": "middle"}); }
+    var clipId = "nnkit-clip-" + Math.random().toString(36).slice(2);
+    var clip = el("clipPath", {id: clipId}, el("defs", {}, svg));
+    el("rect", {x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b}, clip);
+    var g = el("g", {"clip-path": "url(#" + clipId + ")"}, svg);
+    return {svg: svg, g: g, X: X, Y: Y, m: m, W: W, H: H};
+  }
+  function decades(r) {
+    var out = [];
+    for (var e = Math.ceil(Math.log10(r[0]) - 1e-9); e <= Math.floor(Math.log10(r[1]) + 1e-9); e++) { out.push(Math.pow(10, e)); }
+    if (out.length > 6) { out = out.filter(function (v, i) { return i % 2 === 0; }); }
+    return out;
+  }
+  function polyline(p, xs, ys, attrs) {
+    var pts = [];
+    for (var i = 0; i < xs.length; i++) {
+      if (isFinite(ys[i])) { pts.push(p.X(xs[i]).toFixed(2) + "," + p.Y(ys[i]).toFixed(2)); }
+    }
+    return el("polyline", Object.assign({points: pts.join(" "), fill: "none", "stroke-width": 2}, attrs), p.g);
+  }
+  function bands(p, xs, mask, y0, y1) {
+    // grey rectangles over the runs where mask is true
+    for (var i = 0; i < xs.length; i++) {
+      if (!mask[i]) { continue; }
+      var j = i;
+      while (j + 1 < xs.length && mask[j + 1]) { j++; }
+      var a = i > 0 ? (xs[i - 1] + xs[i]) / 2 : xs[i], b = j + 1 < xs.length ? (xs[j] + xs[j + 1]) / 2 : xs[j];
+      el("rect", {x: p.X(a), y: p.Y(y1), width: Math.max(0, p.X(b) - p.X(a)), height: p.Y(y0) - p.Y(y1),
+                  fill: "#d9d9d9", "class": "nnkit-saturated"}, p.g);
+      i = j;
+    }
+  }
+  function linspace(a, b, n) { var out = []; for (var i = 0; i < n; i++) { out.push(a + (b - a) * i / (n - 1)); } return out; }
+
+  // -- the explorers --------------------------------------------------------------------------
+  var KINDS = {};
+
+  KINDS.activation = function (v, cfg, fig) {
+    var name = v.activation, alpha = v.alpha, thr = v.threshold, r = v.range;
+    var zs = linspace(-r, r, cfg.points || 401);
+    var f = zs.map(function (z) { return activation(name, z, alpha); });
+    var df = zs.map(function (z) { return activationGrad(name, z, alpha); });
+    var sat = df.map(function (d) { return Math.abs(d) < thr; });
+    var frac = sat.filter(Boolean).length / sat.length;
+    var lo = Math.min.apply(null, f), hi = Math.max.apply(null, f), pad = 0.08 * (hi - lo || 1);
+    var p1 = panel(fig, {x: [-r, r], y: [lo - pad, hi + pad], xlabel: "z",
+                         title: "\u03c6(z): " + name + (ACT[name][2] ? ", \u03b1 = " + fmtNum(alpha) : "")});
+    bands(p1, zs, sat, lo - pad, hi + pad);
+    polyline(p1, zs, f, {stroke: "#0072B2", "class": "nnkit-curve"});
+    var dlo = Math.min(-0.1, Math.min.apply(null, df) - 0.1), dhi = Math.max(1.1, Math.max.apply(null, df) + 0.1);
+    var p2 = panel(fig, {x: [-r, r], y: [dlo, dhi], xlabel: "z",
+                         title: "\u03c6\u2032(z); grey: |\u03c6\u2032| < " + fmtNum(thr, 3)});
+    bands(p2, zs, sat, dlo, dhi);
+    [-thr, thr].forEach(function (t) {
+      el("line", {x1: p2.X(-r), x2: p2.X(r), y1: p2.Y(t), y2: p2.Y(t), stroke: "#666", "stroke-dasharray": "3 3"}, p2.g);
+    });
+    polyline(p2, zs, df, {stroke: "#D55E00", "class": "nnkit-curve"});
+    return name + (ACT[name][2] ? " (\u03b1 = " + fmtNum(alpha) + ")" : "") + " saturates (|\u03c6\u2032(z)| < " +
+      fmtNum(thr, 3) + ") on " + Math.round(100 * frac) + "% of [" + fmtNum(-r, 1) + ", " + fmtNum(r, 1) + "].";
+  };
+
+  function heat(fig, n, lim, value, color) {
+    var c = document.createElement("canvas");
+    c.width = n; c.height = n;
+    c.setAttribute("role", "img");
+    c.style.cssText = "width:100%;max-width:320px;image-rendering:pixelated;border:1px solid #bbb;flex:1 1 260px";
+    var ctx = c.getContext("2d"), img = ctx.createImageData(n, n);
+    for (var r = 0; r < n; r++) {
+      for (var q = 0; q < n; q++) {
+        var x = [-lim + (q + 0.5) * 2 * lim / n, lim - (r + 0.5) * 2 * lim / n];
+        var rgb = color(value(x));
+        var o = 4 * (r * n + q);
+        img.data[o] = rgb[0]; img.data[o + 1] = rgb[1]; img.data[o + 2] = rgb[2]; img.data[o + 3] = 255;
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    fig.appendChild(c);
+    return {canvas: c, ctx: ctx, px: function (x) { return [(x[0] + lim) / (2 * lim) * n, (lim - x[1]) / (2 * lim) * n]; }};
+  }
+  function blues(t) { t = Math.max(0, Math.min(1, t)); return [Math.round(255 - 200 * t), Math.round(255 - 140 * t), Math.round(255 - 45 * t)]; }
+  function diverging(t) {
+    t = Math.max(-1, Math.min(1, t));
+    return t >= 0 ? [Math.round(255 - 200 * t), Math.round(255 - 140 * t), Math.round(255 - 45 * t)]
+                  : [Math.round(255 + 42 * t), Math.round(255 + 160 * t), Math.round(255 + 255 * t)];
+  }
+
+  KINDS.neuron = function (v, cfg, fig) {
+    var t = v.angle * Math.PI / 180, w = [v.norm * Math.cos(t), v.norm * Math.sin(t)], b = v.bias;
+    var lim = cfg.lim, act = v.activation || "relu";
+    var layer = [{W: [w], b: [b], act: act}];
+    // a fixed colour scale, so that the length of w shows as the steepness of the ramp
+    var h = heat(fig, cfg.pixels || 160, lim, function (x) { return forward(layer, x, 0.01).out[0]; },
+                 function (a) { return act === "tanh" ? diverging(a) : blues(act === "relu" ? a / cfg.vmax : a); });
+    var ctx = h.ctx, n = cfg.pixels || 160;
+    // boundary w.x + b = 0 and the arrow w from its closest point to the origin
+    var foot = [-b * w[0] / (v.norm * v.norm), -b * w[1] / (v.norm * v.norm)];
+    var dir = [-w[1] / v.norm, w[0] / v.norm], L = 4 * lim;
+    var p = h.px([foot[0] - L * dir[0], foot[1] - L * dir[1]]), q = h.px([foot[0] + L * dir[0], foot[1] + L * dir[1]]);
+    ctx.strokeStyle = "#D55E00"; ctx.lineWidth = n / 100;
+    ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]); ctx.stroke();
+    var a0 = h.px(foot), a1 = h.px([foot[0] + w[0] / v.norm, foot[1] + w[1] / v.norm]);
+    ctx.strokeStyle = "#222"; ctx.beginPath(); ctx.moveTo(a0[0], a0[1]); ctx.lineTo(a1[0], a1[1]); ctx.stroke();
+    ctx.beginPath(); ctx.arc(a1[0], a1[1], n / 60, 0, 2 * Math.PI); ctx.fillStyle = "#222"; ctx.fill();
+    return "w = (" + fmtNum(w[0]) + ", " + fmtNum(w[1]) + "), b = " + fmtNum(b) + ": output a = " + act +
+      "(w\u00b7x + b)" + (act === "relu" ? ", white where 0, darker blue as it grows (scale 0 to " + cfg.vmax + ")" :
+      act === "tanh" ? ", orange below 0, blue above" : ", white near 0, blue near 1") +
+      "; orange line w\u00b7x + b = 0, black stroke from it along w.";
+  };
+
+  function networkSvg(fig, sizes) {
+    var W = 340, H = 210, maxShown = 9, svg = el("svg", {viewBox: "0 0 " + W + " " + H, width: "100%", role: "img",
+                                                 style: "max-width:420px;flex:1 1 300px;background:#fff"}, fig);
+    var xs = sizes.map(function (_, i) { return 25 + i * (W - 50) / Math.max(1, sizes.length - 1); });
+    var ys = sizes.map(function (n) {
+      var k = Math.min(n, maxShown), out = [];
+      for (var i = 0; i < k; i++) { out.push(95 + (i - (k - 1) / 2) * 18); }
+      return out;
+    });
+    for (var c = 0; c + 1 < sizes.length; c++) {
+      ys[c].forEach(function (y0) { ys[c + 1].forEach(function (y1) {
+        el("line", {x1: xs[c], y1: y0, x2: xs[c + 1], y2: y1, stroke: "#999", "stroke-width": 0.5}, svg);
+      }); });
+    }
+    ys.forEach(function (col, c) {
+      var fill = c === 0 ? "#E8F1FA" : c === sizes.length - 1 ? "#E6F5EE" : "#FFF4E0";
+      col.forEach(function (y) { el("circle", {cx: xs[c], cy: y, r: 6, fill: fill, stroke: "#222"}, svg); });
+      label(svg, xs[c], 200, String(sizes[c]) + (sizes[c] > maxShown ? "*" : ""), {"text-anchor": "middle"});
+    });
+    return svg;
+  }
+
+  KINDS.architecture = function (v, cfg, fig, root) {
+    var depth = Math.round(v.depth), widths = [];
+    for (var l = 1; l <= cfg.max_depth; l++) {
+      var ctl = root.querySelector("[data-name='width" + l + "']");
+      if (ctl) { ctl.disabled = l > depth; }
+      if (l <= depth) { widths.push(Math.round(v["width" + l])); }
+    }
+    var layers = architectureLayers(cfg, widths, v.activation);
+    var sizes = [cfg.n_in].concat(widths, [cfg.n_out]);
+    networkSvg(fig, sizes);
+    var n = cfg.pixels, lim = cfg.lim, ids = {}, count = 0, vals = [];
+    for (var r = 0; r < n; r++) {
+      for (var q = 0; q < n; q++) {
+        var res = forward(layers, [-lim + (q + 0.5) * 2 * lim / n, lim - (r + 0.5) * 2 * lim / n], cfg.alpha);
+        if (!(res.pattern in ids)) { ids[res.pattern] = count++; }
+        vals.push(v.view === "regions" ? ids[res.pattern] : res.out[0]);
+      }
+    }
+    var scale = Math.max.apply(null, vals.map(Math.abs)) || 1, k = 0;
+    if (v.view !== "regions") {
+      // the decision boundary: pixels whose output has another sign than a right or lower neighbour
+      var edge = vals.map(function (a, i) {
+        var q = i % n, r = (i - q) / n;
+        return (q + 1 < n && (a > 0) !== (vals[i + 1] > 0)) || (r + 1 < n && (a > 0) !== (vals[i + n] > 0));
+      });
+      vals = vals.map(function (a, i) { return edge[i] ? NaN : a; });
+    }
+    heat(fig, n, lim, function () { return vals[k++]; }, v.view === "regions" ? function (id) {
+      var hue = (id * 137.508) % 360, c = 0.55, x = c * (1 - Math.abs((hue / 60) % 2 - 1)), m = 0.4;
+      var rgb = hue < 60 ? [c, x, 0] : hue < 120 ? [x, c, 0] : hue < 180 ? [0, c, x] : hue < 240 ? [0, x, c] : hue < 300 ? [x, 0, c] : [c, 0, x];
+      return rgb.map(function (u) { return Math.round(255 * (u + m)); });
+    } : function (a) { return isNaN(a) ? [0, 0, 0] : diverging(a / scale); });
+    var rows = [], total = 0;
+    for (l = 0; l + 1 < sizes.length; l++) {
+      var p = sizes[l + 1] * sizes[l] + sizes[l + 1];
+      total += p;
+      rows.push("W(" + (l + 1) + ") " + sizes[l + 1] + "\u00d7" + sizes[l] + " + " + sizes[l + 1] + " = " + p);
+    }
+    var table = root.querySelector(".nnkit-js-params");
+    if (table) { table.textContent = rows.join("; ") + ". Total " + total + " parameters."; }
+    return sizes.join("-") + " network, " + v.activation + ": " + total + " parameters; " + count +
+      (v.view === "regions" ? " activation patterns (colours) on the square [" : " activation patterns; colour = output (blue > 0, orange < 0, black line = 0) on [") +
+      fmtNum(-lim, 0) + ", " + fmtNum(lim, 0) + "]\u00b2.";
+  };
+
+  KINDS.learning_rate = function (v, cfg, fig) {
+    var a = cfg.curvatures[0], b = v.curvature, A = [[a, 0], [0, b]];
+    var path = gdPath(A, cfg.theta0, v.lr, cfg.steps, v.momentum);
+    var loss = function (t) { return 0.5 * (a * t[0] * t[0] + b * t[1] * t[1]); };
+    var lim = 1.3 * Math.max(Math.abs(cfg.theta0[0]), Math.abs(cfg.theta0[1]));
+    var p1 = panel(fig, {x: [-lim, lim], y: [-lim, lim], xlabel: "\u03b8\u2081", title: "lr = " + fmtNum(v.lr, 3) +
+                         (v.momentum ? ", momentum " + fmtNum(v.momentum) : "")});
+    var f0 = loss(cfg.theta0);
+    for (var k = 1; k <= 8; k++) {
+      var lev = f0 * Math.pow(0.45, k - 1);
+      el("ellipse", {cx: p1.X(0), cy: p1.Y(0), rx: p1.X(Math.sqrt(2 * lev / a)) - p1.X(0),
+                     ry: p1.Y(0) - p1.Y(Math.sqrt(2 * lev / b)), fill: "none", stroke: "#ccc"}, p1.g);
+    }
+    polyline(p1, path.map(function (t) { return t[0]; }), path.map(function (t) { return t[1]; }),
+             {stroke: "#D55E00", "stroke-width": 1.5, "class": "nnkit-curve"});
+    var losses = path.map(loss);
+    var p2 = panel(fig, {x: [0, cfg.steps], y: [1e-6, 1e4], logy: true, xlabel: "step", title: "loss"});
+    polyline(p2, losses.map(function (_, i) { return i; }), losses.map(function (l) { return Math.max(l, 1e-12); }),
+             {stroke: "#0072B2", "class": "nnkit-curve"});
+    var last = losses[losses.length - 1];
+    return "Curvatures " + fmtNum(a, 0) + " and " + fmtNum(b, 1) + ": plain gradient descent converges iff lr < 2/" +
+      fmtNum(b, 1) + " = " + fmtNum(2 / b, 3) + ". " + (last > losses[0] ? "This run diverges." :
+      "Loss after " + (losses.length - 1) + " steps: " + fmtNum(last) + ".");
+  };
+
+  KINDS.pac_bounds = function (v, cfg, fig) {
+    var d = Math.round(Math.pow(10, v.log_d)), delta = Math.pow(10, v.log_delta);
+    var eps = [], n = 60;
+    for (var i = 0; i < n; i++) { eps.push(Math.pow(10, Math.log10(cfg.eps[0]) + i / (n - 1) * Math.log10(cfg.eps[1] / cfg.eps[0]))); }
+    var p = panel(fig, {x: cfg.eps, y: [1, 1e8], logx: true, logy: true, xlabel: "accuracy \u03b5",
+                        title: "d_VC = " + d + ", \u03b4 = " + fmtNum(delta, 3)});
+    polyline(p, eps, eps.map(function (e) { return Math.ceil(bounds.blumer(d, e, delta)); }), {stroke: "#0072B2", "class": "nnkit-curve"});
+    polyline(p, eps, eps.map(function (e) { return Math.ceil(bounds.anthony_biggs(d, e, delta)); }), {stroke: "#D55E00", "class": "nnkit-curve"});
+    polyline(p, eps, eps.map(function (e) { return (d + Math.log(1 / delta)) / e; }), {stroke: "#666", "stroke-dasharray": "3 3", "class": "nnkit-curve"});
+    var e0 = cfg.eps_mark;
+    return "At \u03b5 = " + e0 + ": Blumer et al. need m = " + Math.ceil(bounds.blumer(d, e0, delta)) +
+      " samples (blue), Anthony & Biggs " + Math.ceil(bounds.anthony_biggs(d, e0, delta)) +
+      " (orange); dashed: (d + ln(1/\u03b4))/\u03b5, the shape of the lower bound.";
+  };
+
+  // -- wiring ---------------------------------------------------------------------------------
+  function values(root) {
+    var out = {}, controls = root.querySelectorAll("[data-name]");
+    for (var i = 0; i < controls.length; i++) {
+      var c = controls[i], name = c.getAttribute("data-name");
+      out[name] = c.tagName === "SELECT" ? c.value : parseFloat(c.value);
+    }
+    return out;
+  }
+
+  function mount(root) {
+    if (!root || root.getAttribute("data-ready")) { return; }
+    root.setAttribute("data-ready", "1");
+    var cfg = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+    var fig = root.querySelector(".nnkit-js-figure"), readout = root.querySelector(".nnkit-js-readout");
+    var draw = KINDS[root.getAttribute("data-kind")];
+    function update() {
+      var v = values(root);
+      var controls = root.querySelectorAll("[data-name]");
+      for (var i = 0; i < controls.length; i++) {
+        var c = controls[i], out = root.querySelector("output[data-for='" + c.getAttribute("data-name") + "']");
+        var shown = c.getAttribute("data-show") === "pow10" ? Math.pow(10, parseFloat(c.value)) : parseFloat(c.value);
+        var text = c.getAttribute("data-show") === "pow10" && c.getAttribute("data-name") === "log_d" ? String(Math.round(shown)) : fmtNum(shown, c.getAttribute("data-digits") ? parseInt(c.getAttribute("data-digits"), 10) : 2);
+        if (out) { out.textContent = text; }
+        if (c.type === "range") { c.setAttribute("aria-valuetext", text); }
+      }
+      var alphaCtl = root.querySelector("[data-name='alpha']");
+      if (alphaCtl && v.activation && ACT[v.activation]) { alphaCtl.disabled = !ACT[v.activation][2]; }
+      while (fig.firstChild) { fig.removeChild(fig.firstChild); }
+      var said = draw(v, cfg, fig, root);
+      readout.textContent = said;
+      fig.setAttribute("aria-label", said);
+    }
+    var controls = root.querySelectorAll("[data-name]");
+    for (var i = 0; i < controls.length; i++) {
+      controls[i].addEventListener("input", update);
+      controls[i].addEventListener("change", update);
+    }
+    update();
+  }
+
+  global.NNKIT = {
+    version: VERSION,
+    mount: mount,
+    math: {erf: erf, sigmoid: sigmoid, activation: activation, activationGrad: activationGrad,
+           ACTIVATIONS: Object.keys(ACT), takesAlpha: function (n) { return ACT[n][2]; },
+           forward: forward, architectureLayers: architectureLayers, gdPath: gdPath, bounds: bounds}
+  };
+  if (typeof module !== "undefined" && module.exports) { module.exports = global.NNKIT; }
+})(typeof window !== "undefined" ? window : globalThis);

@@ -1,0 +1,278 @@
+"""The closed-form explorers (nnkit.book.jsexplorer): their JavaScript equals nnkit, and they
+work in a real browser.
+
+- The page's math (``NNKIT.math`` in nnkit/book/assets/explorers.js) is evaluated in node and
+  in Chromium at the same points as nnkit, and must agree within 1e-6.
+- Each explorer, served from 127.0.0.1 and opened at 390 px width: every control changes the
+  figure, nothing is requested from another host, nothing overflows the width, no console
+  error.
+- In the built book (when there is one), every explorer block of every page has drawn itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnkit.book import explorers as E
+from nnkit.book.architecture import architecture_config, architecture_network
+from nnkit.book.jsexplorer import Range, script_source
+
+SCRIPT = Path(E.__file__).parent / "assets" / "explorers.js"
+TOL = 1e-6
+Z = np.concatenate([np.linspace(-12, 12, 241), [-1e-9, 0.0, 1e-9, 30.0, -30.0]])
+ALPHAS = [0.0, 0.01, 0.3, 1.0, 1.7]
+ARCHS = [([], "relu"), ([3], "tanh"), ([8, 8], "relu"), ([16, 5, 9], "leaky_relu"),
+         ([4, 4, 4, 4], "gelu"), ([2, 12], "swish"), ([7], "sigmoid"), ([6, 6], "elu")]
+GD = [(0.1, 0.0, 10.0), (0.19, 0.0, 10.0), (0.21, 0.0, 10.0), (0.05, 0.9, 4.0), (0.003, 0.5, 20.0),
+      (0.25, 0.0, 20.0)]
+BOUNDS = [(d, e, dl) for d in (1, 6, 100, 1000) for e in (0.005, 0.08, 0.5) for dl in (1e-8, 0.05, 0.5)]
+
+
+def _cases():
+    """The points at which the page's JavaScript is evaluated (a JSON-able dict)."""
+    rng = np.random.default_rng(7)
+    return {
+        "z": Z.tolist(), "alphas": ALPHAS, "names": list(E.ACTIVATION_FAMILY) + ["identity"],
+        "archs": ARCHS, "x": rng.uniform(-2, 2, (50, 2)).tolist(), "config": architecture_config(),
+        "gd": GD, "theta0": [-4.0, 1.5], "steps": 60, "bounds": BOUNDS,
+    }
+
+
+# The same evaluation, as JavaScript source taking `N` (NNKIT) and `C` (the cases).
+EVALUATE = """
+(function (N, C) {
+  var m = N.math, out = {act: {}, grad: {}, archs: [], gd: [], bounds: []};
+  C.names.forEach(function (name) {
+    out.act[name] = C.alphas.map(function (a) { return C.z.map(function (z) { return m.activation(name, z, a); }); });
+    out.grad[name] = C.alphas.map(function (a) { return C.z.map(function (z) { return m.activationGrad(name, z, a); }); });
+  });
+  C.archs.forEach(function (arch) {
+    var layers = m.architectureLayers(C.config, arch[0], arch[1]);
+    out.archs.push(C.x.map(function (x) { return m.forward(layers, x, C.config.alpha).out[0]; }));
+  });
+  C.gd.forEach(function (g) {
+    out.gd.push(m.gdPath([[1, 0], [0, g[2]]], C.theta0, g[0], C.steps, g[1]));
+  });
+  C.bounds.forEach(function (b) {
+    out.bounds.push([m.bounds.blumer(b[0], b[1], b[2]), m.bounds.anthony_biggs(b[0], b[1], b[2]),
+                     m.bounds.finite(b[0], b[1], b[2])]);
+  });
+  return out;
+})
+"""
+
+
+def _check_against_nnkit(js: dict, cases: dict) -> None:
+    from nnkit.theory import pac, vc_sample_size_anthony_biggs, vc_sample_size_blumer
+
+    z = np.array(cases["z"])
+    for name in cases["names"]:
+        for k, alpha in enumerate(cases["alphas"]):
+            if name == "identity":
+                phi, dphi = z, np.ones_like(z)
+            else:
+                phi, dphi = E.activation_values(name, z, alpha)
+            np.testing.assert_allclose(js["act"][name][k], phi, rtol=0, atol=TOL,
+                                       err_msg=f"{name} alpha={alpha}")
+            np.testing.assert_allclose(js["grad"][name][k], dphi, rtol=0, atol=TOL,
+                                       err_msg=f"{name}' alpha={alpha}")
+    X = np.array(cases["x"])
+    for (widths, act), got in zip(cases["archs"], js["archs"]):
+        net = architecture_network(widths, act, cases["config"])
+        np.testing.assert_allclose(got, net.forward(X)[:, 0], rtol=0, atol=TOL,
+                                   err_msg=f"network {widths} {act}")
+    for (lr, mom, b), got in zip(cases["gd"], js["gd"]):
+        want = E.gradient_descent_path(np.diag([1.0, b]), cases["theta0"], lr, cases["steps"],
+                                       momentum=mom)
+        got = np.array(got)
+        assert got.shape == want.shape, (lr, mom, b)
+        np.testing.assert_allclose(got, want, rtol=TOL, atol=TOL, err_msg=f"gd {lr} {mom} {b}")
+    for (d, e, dl), (blumer, ab, finite) in zip(cases["bounds"], js["bounds"]):
+        np.testing.assert_allclose([blumer, ab, finite],
+                                   [pac._blumer(d, e, dl), pac._anthony_biggs(d, e, dl),
+                                    pac._finite(d, e, dl)], rtol=TOL)
+        assert int(np.ceil(blumer)) == vc_sample_size_blumer(d, e, dl)
+        assert int(np.ceil(ab)) == vc_sample_size_anthony_biggs(d, e, dl)
+
+
+def test_the_cases_exercise_every_branch():
+    # the points cross 0 (kinks of relu, leaky, elu, step) and reach saturation both ways;
+    # the runs include a divergent one (stopped early) and momentum
+    assert (Z < 0).any() and (Z > 0).any() and 0.0 in Z and Z.max() >= 30
+    paths = [E.gradient_descent_path(np.diag([1.0, b]), (-4, 1.5), lr, 60, momentum=m)
+             for lr, m, b in GD]
+    assert any(len(p) < 61 for p in paths) and any(len(p) == 61 for p in paths)
+
+
+def test_javascript_math_equals_nnkit_in_node(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (Debian: apt-get install nodejs); .ci/run installs it")
+    cases = _cases()
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    runner = tmp_path / "run.js"
+    runner.write_text(
+        f"const N = require({json.dumps(str(SCRIPT))});\n"
+        f"const C = JSON.parse(require('fs').readFileSync({json.dumps(str(tmp_path / 'cases.json'))}));\n"
+        f"process.stdout.write(JSON.stringify({EVALUATE}(N, C)));\n")
+    out = subprocess.run([node, str(runner)], capture_output=True, text=True, check=True)
+    _check_against_nnkit(json.loads(out.stdout), cases)
+
+
+def test_a_wrong_javascript_formula_is_caught():
+    cases = _cases()
+    js = {"act": {}, "grad": {}}
+    z = np.array(cases["z"])
+    for name in cases["names"]:
+        phi = [list(z if name == "identity" else E.activation_values(name, z, a)[0])
+               for a in cases["alphas"]]
+        js["act"][name] = phi
+        js["grad"][name] = [list(np.ones_like(z) if name == "identity" else
+                                 E.activation_values(name, z, a)[1]) for a in cases["alphas"]]
+    js["act"]["gelu"][0][100] += 1e-5  # one value off by 1e-5
+    with pytest.raises(AssertionError, match="gelu"):
+        _check_against_nnkit(js, cases)
+
+
+# -- in Chromium ---------------------------------------------------------------------------------
+
+EXPLORERS = {
+    "activation": E.activation_explorer,
+    "neuron": E.neuron_explorer,
+    "architecture": E.architecture_explorer,
+    "learning_rate": E.learning_rate_explorer,
+    "pac_bounds": E.pac_bounds_explorer,
+}
+# controls that act only after another one is set (alpha: a function with a slope;
+# the width of hidden layer l: at least l hidden layers)
+PREPARE = {"alpha": ("activation", "leaky_relu"),
+           **{f"width{l}": ("depth", "4") for l in range(1, 5)}}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from tests.conftest import serve
+
+    folder = tmp_path_factory.mktemp("explorers")
+    for kind, make in EXPLORERS.items():
+        make().save(folder / f"{kind}.html")
+    url, server = serve(folder)
+    yield url
+    server.shutdown()
+
+
+def _figure_signature(page) -> str:
+    """What the figure shows: its SVG markup and the pixels of its canvases."""
+    data = page.evaluate("""() => {
+        const fig = document.querySelector('.nnkit-js-figure');
+        const canv = Array.from(fig.querySelectorAll('canvas')).map(c => c.toDataURL());
+        return fig.innerHTML + canv.join('');
+    }""")
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _set(page, name: str, value: str) -> None:
+    """Set a control as a reader would: select an option, or drag the slider there."""
+    control = page.locator(f"[data-name='{name}']")
+    if control.evaluate("e => e.tagName") == "SELECT":
+        control.select_option(value)
+    else:
+        control.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input', "
+                         "{bubbles: true})); }", value)
+
+
+def _other_value(c) -> str:
+    """A value of the control different from its initial one."""
+    if isinstance(c, Range):
+        target = c.low + 0.37 * (c.high - c.low)
+        target = round((target - c.low) / c.step) * c.step + c.low
+        if abs(target - c.value) < c.step:
+            target = c.high
+        return repr(float(target))
+    return next(o for o in c.options if o != c.value)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", list(EXPLORERS))
+def test_every_control_changes_the_figure_at_phone_width(kind, served, browser):
+    explorer = EXPLORERS[kind]()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{served}/{kind}.html", wait_until="networkidle")
+    readout = page.locator(".nnkit-js-readout").text_content()
+    assert "enable it" not in readout, "the script did not draw the explorer"
+    for c in explorer.controls:
+        if c.name in PREPARE:
+            _set(page, *PREPARE[c.name])
+        assert page.locator(f"[data-name='{c.name}']").is_enabled(), c.name
+        before = _figure_signature(page)
+        _set(page, c.name, _other_value(c))
+        assert _figure_signature(page) != before, f"moving {c.name!r} did not change the figure"
+    # keyboard: an arrow key on the first slider moves it and redraws
+    slider = page.locator("input[type=range]").first
+    before = _figure_signature(page)
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    assert _figure_signature(page) != before
+    # the page fits a phone: nothing wider than the viewport
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.nnkit-js-figure svg, .nnkit-js-figure canvas')).map(e => e.getBoundingClientRect().right)""")
+    assert boxes and max(boxes) <= 390
+    context.close()
+    assert all(u.startswith(served) for u in requests), requests
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_javascript_math_equals_nnkit_in_chromium(served, browser):
+    page = browser.new_page()
+    page.goto(f"{served}/activation.html")
+    cases = _cases()
+    js = page.evaluate(f"(C) => {EVALUATE}(window.NNKIT, C)", cases)
+    page.close()
+    _check_against_nnkit(js, cases)
+
+
+def test_the_script_is_inlined_once_per_block_and_requests_nothing():
+    html = E.activation_explorer().to_html()
+    assert script_source().replace("</", "<\\/") in html
+    for marker in ("src=", "href=", "fetch(", "XMLHttpRequest", "import("):
+        assert marker not in html, marker
+
+
+# -- in the built book -------------------------------------------------------------------------
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_every_explorer_in_the_book_draws_itself(book_html, book_url, browser):
+    pages = [p for p in sorted(book_html.rglob("*.html"))
+             if "nnkit-js-explorer" in p.read_text(encoding="utf-8")]
+    if not pages:
+        pytest.fail("no page of the built book holds a JavaScript explorer")
+    problems = []
+    for path in pages:
+        rel = path.relative_to(book_html).as_posix()
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        outside = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+            (book_url, "data:", "blob:", "about:")) else None)
+        page.goto(f"{book_url}/{rel}", wait_until="networkidle")
+        texts = page.locator(".nnkit-js-readout").all_text_contents()
+        problems += [f"{rel}: an explorer did not draw" for t in texts if "enable it" in t]
+        problems += [f"{rel}: request outside 127.0.0.1: {u}" for u in outside]
+        context.close()
+    assert not problems, "\n".join(problems)
