@@ -1,0 +1,248 @@
+"""Tests of the structure diagrams (nnkit.book.diagrams, diagrams_recurrent, diagrams_grid):
+drawn from nnkit objects, numbers equal to nnkit's, alt text, legible at phone width, and the
+book package free of import cycles."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnkit import Dense, Dropout, ReLU, Sequential, Sigmoid, Tanh
+from nnkit.book import diagrams as D
+from nnkit.book import diagrams_grid as G
+from nnkit.book import diagrams_recurrent as R
+from nnkit.losses import BCELoss
+from nnkit.rnn_cells import GRUCell, LSTMCell, RNNCell
+
+pytest.importorskip("matplotlib")
+
+
+def _texts(diagram) -> list[str]:
+    return [t.get_text() for t in diagram.figure.findobj(D._is_visible_text)]
+
+
+def _all_diagrams():
+    rng = np.random.default_rng(0)
+    mlp = Sequential(Dense(4, 20, rng=rng), ReLU(), Dense(20, 30, rng=rng), ReLU(),
+                     Dense(30, 25, rng=rng), ReLU(), Dense(25, 3, rng=rng))
+    drop = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5), Dense(6, 2, rng=rng))
+    chain = Sequential(Dense(1, 1, rng=rng), Tanh(), Dense(1, 1, rng=rng), Sigmoid())
+    return {
+        "neuron": D.neuron_diagram(Dense(3, 1, rng=rng)),
+        "mlp": D.network_diagram(mlp),
+        "dropout": D.dropout_diagram(drop, np.ones(4), rng)[1],
+        "graph": D.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
+        "rnn": R.unrolled_rnn_diagram(RNNCell(3, 4, rng=rng), rng.standard_normal((4, 3))),
+        "lstm": R.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
+        "gru": R.gru_cell_diagram(GRUCell(3, 4, rng=rng)),
+        "shatter": G.shattering_diagram([[0, 0], [1, 0], [0, 1]]),
+        "conv": G.conv_pool_diagram(rng.integers(0, 4, (6, 6)), np.eye(3)),
+    }
+
+
+@pytest.fixture(scope="module")
+def diagrams():
+    return _all_diagrams()
+
+
+def test_every_diagram_is_svg_with_alt_text_and_legible_on_a_phone(diagrams):
+    for name, d in diagrams.items():
+        svg = d.svg()
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg, name
+        assert "<text" in svg, f"{name}: text should stay text in the SVG"
+        assert len(d.alt) > 80 and "$" not in d.alt and "\\" not in d.alt, (name, d.alt)
+        assert d.figure.get_size_inches()[0] <= D.MAX_WIDTH, name
+        # about 360 px of content on a 390 px phone: no label under 10 px
+        assert d.min_font_px(360) >= 9.9, (name, d.min_font_px(360))
+        assert d.svg() == svg, f"{name}: the SVG must be deterministic"
+
+
+def test_the_mlp_diagram_counts_the_parameters_of_the_sequential(diagrams):
+    rng = np.random.default_rng(1)
+    net = Sequential(Dense(4, 20, rng=rng), ReLU(), Dense(20, 30, rng=rng), ReLU(),
+                     Dense(30, 25, rng=rng), ReLU(), Dense(25, 3, rng=rng))
+    d = D.network_diagram(net)
+    total = sum(p.value.size for _, p in net.named_parameters())
+    assert f"{total:,} parameters in total" in d.alt
+    texts = " ".join(_texts(d))
+    for l, (n_out, n_in) in enumerate([(20, 4), (30, 20), (25, 30), (3, 25)], 1):
+        assert f"$W^{{({l})}}$ {n_out}\u00d7{n_in}" in texts  # W of shape (n_out, n_in)
+        assert f"{n_out * n_in + n_out:,} par." in texts
+    assert "input\n4" in texts and "output\n3" in texts and "hidden 2\n30" in texts
+
+
+def test_network_diagram_rejects_a_model_without_dense_layers():
+    with pytest.raises(ValueError, match="start with a Dense layer"):
+        D.network_diagram(Sequential(ReLU(), Dense(2, 2, rng=np.random.default_rng(0))))
+
+
+def test_the_neuron_diagram_shows_the_layer_weights():
+    layer = Dense(3, 1, rng=np.random.default_rng(2))
+    texts = " ".join(_texts(D.neuron_diagram(layer)))
+    for j, w in enumerate(layer.weight.value[0], 1):
+        assert f"$W_{{1{j}}}$ = {D.fmt(w)}" in texts
+    assert D.fmt(layer.bias.value[0]) in texts
+    with pytest.raises(ValueError, match="one output unit"):
+        D.neuron_diagram(Dense(3, 2, rng=np.random.default_rng(0)))
+
+
+def test_dropout_diagram_crosses_out_exactly_the_dropped_units():
+    rng = np.random.default_rng(3)
+    net = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5), Dense(6, 6, rng=rng), ReLU(),
+                     Dropout(0.5), Dense(6, 2, rng=rng))
+    full, *passes = D.dropout_diagram(net, np.ones(4), np.random.default_rng(4), samples=2)
+    assert "\u00d7" not in _texts(full)
+    replay = np.random.default_rng(4)
+    for d in passes:
+        net.forward(np.ones((1, 4)), training=True, rng=replay)
+        dropped = sum(int((~layer.mask).sum()) for layer in net if isinstance(layer, Dropout))
+        assert _texts(d).count("\u00d7") == dropped
+        assert f"removed {dropped} hidden units" in d.alt
+    with pytest.raises(ValueError, match="no Dropout"):
+        D.dropout_diagram(Sequential(Dense(2, 2, rng=rng)), np.ones(2), rng)
+
+
+def test_the_computation_graph_shows_nnkits_forward_values_and_gradients():
+    rng = np.random.default_rng(5)
+    net = Sequential(Dense(1, 1, rng=rng), Tanh(), Dense(1, 1, rng=rng), Sigmoid())
+    d = D.computation_graph_diagram(net, 0.7, 0.0, BCELoss())
+    texts = " ".join(_texts(d))
+    # recompute by hand: z1 = w1 x + b1, a1 = tanh z1, z2 = w2 a1 + b2, p = sigmoid z2
+    w1, b1 = net[0].weight.value[0, 0], net[0].bias.value[0]
+    w2, b2 = net[2].weight.value[0, 0], net[2].bias.value[0]
+    z1 = w1 * 0.7 + b1
+    a1 = np.tanh(z1)
+    z2 = w2 * a1 + b2
+    p = 1 / (1 + np.exp(-z2))
+    delta2 = p - 0.0  # dl/dz2 for sigmoid + BCE
+    delta1 = delta2 * w2 * (1 - a1 ** 2)
+    for v in (z1, a1, z2, p):
+        assert D.fmt(v) in texts
+    for g in (delta2, delta1, delta2 * a1, delta1 * 0.7):
+        assert D.fmt(g) in texts
+    with pytest.raises(ValueError, match="one unit per layer"):
+        D.computation_graph_diagram(Sequential(Dense(2, 1, rng=rng)), 1.0, 1.0, BCELoss())
+
+
+def test_the_unrolled_rnn_labels_each_step_with_its_jacobian_norm():
+    rng = np.random.default_rng(6)
+    cell = RNNCell(2, 3, rng=rng)
+    xs = rng.standard_normal((3, 2))
+    d = R.unrolled_rnn_diagram(cell, xs)
+    hs, Js = R.rnn_jacobians(cell, xs)
+    # the Jacobian is dh_t/dh_{t-1}: compare with finite differences of one step
+    eps = 1e-6
+    h_prev = hs[1]
+    num = np.empty((3, 3))
+    for j in range(3):
+        e = np.zeros(3)
+        e[j] = eps
+        (hp,), _ = cell.step_forward(xs[1][None], ((h_prev + e)[None],))
+        (hm,), _ = cell.step_forward(xs[1][None], ((h_prev - e)[None],))
+        num[:, j] = (hp[0] - hm[0]) / (2 * eps)
+    np.testing.assert_allclose(Js[1], num, atol=1e-8)
+    texts = _texts(d)
+    for J in Js:
+        assert D.fmt(np.linalg.norm(J, 2)) in texts
+    with pytest.raises(TypeError, match="RNNCell"):
+        R.unrolled_rnn_diagram(LSTMCell(2, 3, rng=rng), xs)
+
+
+def test_gated_cells_show_their_gates_and_weight_shapes(diagrams):
+    lstm, gru = " ".join(_texts(diagrams["lstm"])), " ".join(_texts(diagrams["gru"]))
+    for gate in "fgio":
+        assert gate in _texts(diagrams["lstm"])
+    for gate in "rzn":
+        assert gate in _texts(diagrams["gru"])
+    assert "16\u00d73" in lstm and "16\u00d74" in lstm  # 4 gates x 4 units, 3 inputs
+    assert "12\u00d73" in gru and "12\u00d74" in gru
+    with pytest.raises(TypeError, match="GRUCell"):
+        R.gru_cell_diagram(LSTMCell(2, 3, rng=np.random.default_rng(0)))
+
+
+def test_shattering_marks_the_labellings_no_line_realizes():
+    three = G.shattering_diagram([[0, 0], [1, 0], [0, 1]])
+    xor = G.shattering_diagram([[0, 0], [1, 1], [1, 0], [0, 1]])
+    assert not any("none" in t for t in _texts(three)) and "shattered" in three.alt
+    assert sum("none" in t for t in _texts(xor)) == 2 and "not shattered" in xor.alt
+    with pytest.raises(ValueError, match="1 to 4 points"):
+        G.shattering_diagram(np.zeros((5, 2)))
+
+
+def test_conv_pool_diagram_numbers_are_the_convolution_and_pooling():
+    X = np.arange(36.0).reshape(6, 6) % 5
+    K = np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]])
+    A = G.conv2d_valid(X, K)
+    by_hand = sum(K[u, v] * X[1 + u, 2 + v] for u in range(3) for v in range(3))
+    assert A[1, 2] == by_hand
+    d = G.conv_pool_diagram(X, K, at=(1, 2))
+    assert f"= {by_hand:g}".replace("-", "\u2212") in " ".join(_texts(d))
+    np.testing.assert_array_equal(G.pool2d(A, 2), [[A[:2, :2].max(), A[:2, 2:].max()],
+                                                   [A[2:, :2].max(), A[2:, 2:].max()]])
+    with pytest.raises(ValueError, match="outside"):
+        G.conv_pool_diagram(X, K, at=(4, 0))
+
+
+def test_too_wide_a_canvas_is_refused():
+    with pytest.raises(ValueError, match="illegible on a phone"):
+        D.canvas(8.0, 3.0)
+
+
+# -- the book package has no import cycle ------------------------------------------------------
+
+BOOK = Path(D.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules of nnkit.book that `path` imports (anywhere in the file, lazily or not)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            mod = node.module
+            if node.level:  # from . import x / from .x import y
+                mod = "nnkit.book" + ("." + node.module if node.module else "")
+            if mod == "nnkit.book":
+                found |= {f"nnkit.book.{a.name}" for a in node.names}
+            elif mod.startswith("nnkit.book."):
+                found.add(mod)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("nnkit.book.")}
+    return {m for m in found if (BOOK / (m.split(".")[-1] + ".py")).exists()}
+
+
+def test_nnkit_book_has_no_import_cycle():
+    graph = {f"nnkit.book.{p.stem}": _imports(p) for p in BOOK.glob("*.py")}
+    state: dict[str, int] = {}
+
+    def visit(m, stack):
+        if state.get(m) == 1:
+            raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(m):] + [m]))
+        if state.get(m) == 2:
+            return
+        state[m] = 1
+        for n in sorted(graph.get(m, ())):
+            visit(n, stack + [m])
+        state[m] = 2
+
+    for m in sorted(graph):
+        visit(m, [])
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in BOOK.glob("*.py")))
+def test_each_book_module_imports_on_its_own(module):
+    subprocess.run([sys.executable, "-c", f"import nnkit.book.{module}"], check=True,
+                   capture_output=True)
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("from nnkit.book.b import x\n")
+    (tmp_path / "b.py").write_text("def f():\n    from nnkit.book import a\n")
+    monkeypatch.setitem(globals(), "BOOK", tmp_path)
+    with pytest.raises(AssertionError, match=re.escape("import cycle")):
+        test_nnkit_book_has_no_import_cycle()
