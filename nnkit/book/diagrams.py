@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Diagram", "computation_graph_diagram", "dropout_diagram", "layer_table",
-           "network_diagram", "neuron_diagram"]
+__all__ = ["Diagram", "computation_graph_diagram", "dropout_diagram", "dropout_masks",
+           "layer_table", "network_diagram", "neuron_diagram"]
 
 MAX_WIDTH = 5.2  # inches
 MIN_FONT = 10.0  # points
@@ -51,7 +51,12 @@ class Diagram:
         buf = io.BytesIO()
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "nnkit"}):
             self.figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-        return buf.getvalue().decode("utf-8")
+        svg = buf.getvalue().decode("utf-8")
+        # the alt text as the SVG's own accessible name, for readers of the file itself
+        import html
+
+        head, sep, rest = _split_svg(svg)
+        return head + sep + f"<title>{html.escape(self.alt)}</title>\n" + rest
 
     def _repr_svg_(self) -> str:
         return self.svg()
@@ -72,6 +77,13 @@ class Diagram:
 
     def __repr__(self) -> str:
         return f"Diagram({self.alt[:60]!r}...)"
+
+
+def _split_svg(svg: str) -> tuple[str, str, str]:
+    """Split the SVG text just after its opening <svg ...> tag."""
+    start = svg.index("<svg")
+    end = svg.index(">", start) + 1
+    return svg[:end], "\n", svg[end:].lstrip("\n")
 
 
 def _is_visible_text(artist) -> bool:
@@ -237,33 +249,31 @@ def _shown_units(n: int, max_units: int) -> list[int | None]:
     return list(range(head)) + [None] + list(range(n - (max_units - 1 - head), n))
 
 
-def network_diagram(model, *, max_units: int = 7, masks=None, title: str | None = None,
-                    width: float = 5.0, ax=None, top: float | None = None) -> Diagram:
-    """Draw a `Sequential` of Dense layers (activations and Dropout in between) as columns.
-
-    Columns wider than `max_units` show their first and last units around a gap marked with
-    the true width. Under each column: its role and width, the activation, and the shape of
-    W^(l) (n_out, n_in) with the layer's parameter count. `masks[l]` (a boolean vector over
-    the units of column l, or None) greys out and crosses the dropped units and their edges.
-    """
+def _check_widths(model) -> tuple[list[dict], list[int]]:
     layers = _layers(model)
     widths = [layers[0]["dense"].n_in] + [e["dense"].n_out for e in layers]
     for prev, e in zip(widths, layers):
         if e["dense"].n_in != prev:
             raise ValueError(f"network_diagram: a Dense layer takes {e['dense'].n_in} inputs "
                              f"but the layer before it has {prev} units.")
+    return layers, widths
+
+
+def _draw_network(ax, model, x0: float, width: float, base: float, *, max_units: int,
+                  masks, unit_h: float = 0.42, r: float = 0.14, margin: float = 0.3):
+    """Columns of units and their connections in [x0, x0 + width], bottom at `base`.
+
+    Returns the drawing's height and the columns' x positions. Dropped units (False in masks[c]) are crossed out and
+    their edges dotted.
+    """
+    layers, widths = _check_widths(model)
     L = len(widths)
     masks = list(masks) if masks is not None else [None] * L
     shown = [_shown_units(n, max_units) for n in widths]
-    rows = max(len(s) for s in shown)
-    unit_h = 0.42
-    net_h = rows * unit_h
-    height = net_h + 1.55 + (0.35 if title else 0.0)
-    fig, ax = canvas(width, height)
-    xs = np.linspace(0.45, width - 0.45, L)
-    base = 1.3
+    net_h = max(len(s) for s in shown) * unit_h
+    xs = np.linspace(x0 + margin + r, x0 + width - margin - r, L)
     pos = []
-    for c, units in enumerate(shown):
+    for units in shown:
         ys = base + net_h / 2 + (np.arange(len(units))[::-1] - (len(units) - 1) / 2) * unit_h
         pos.append(list(zip(units, ys)))
     alive = [[(u is None) or masks[c] is None or bool(masks[c][u]) for u, _ in pos[c]]
@@ -282,10 +292,31 @@ def network_diagram(model, *, max_units: int = 7, masks=None, title: str | None 
             if u is None:
                 text(ax, xs[c], y, "\u22ee", size=12)
                 continue
-            node(ax, xs[c], y, 0.14, fill=FILL[role] if on else "#F4F4F4",
+            node(ax, xs[c], y, r, fill=FILL[role] if on else "#F4F4F4",
                  edge=INK if on else "#BBBBBB", dashed=not on)
             if not on:
                 text(ax, xs[c], y, "\u00d7", size=12, color=ORANGE)
+    return net_h, xs
+
+
+def network_diagram(model, *, max_units: int = 7, masks=None, title: str | None = None,
+                    width: float = 5.0) -> Diagram:
+    """Draw a `Sequential` of Dense layers (activations and Dropout in between) as columns.
+
+    Columns wider than `max_units` show their first and last units around a gap marked with
+    the true width. Under each column: its role and width, the activation, and the shape of
+    W^(l) (n_out, n_in) with the layer's parameter count. `masks[l]` (a boolean vector over
+    the units of column l, or None) greys out and crosses the dropped units and their edges.
+    """
+    layers, widths = _check_widths(model)
+    L = len(widths)
+    rows = max(len(_shown_units(n, max_units)) for n in widths)
+    net_h = rows * 0.42
+    height = net_h + 1.55 + (0.35 if title else 0.0)
+    fig, ax = canvas(width, height)
+    base = 1.3
+    _, xs = _draw_network(ax, model, 0.0, width, base, max_units=max_units, masks=masks)
+    for c in range(L):
         name = "input" if c == 0 else "output" if c == L - 1 else f"hidden {c}"
         text(ax, xs[c], 0.95, f"{name}\n{widths[c]}", size=10, linespacing=1.1)
         if c > 0:
@@ -307,32 +338,59 @@ def network_diagram(model, *, max_units: int = 7, masks=None, title: str | None 
            + (f"{L - 2} hidden layers, " if L > 2 else "")
            + f"and the output layer of {widths[-1]}; every unit of a layer connects to every "
            f"unit of the next. {per_layer}. {total:,} parameters in total.")
-    if any(m is not None for m in masks):
+    if masks is not None and any(m is not None for m in masks):
         dropped = sum(int((~np.asarray(m, bool)).sum()) for m in masks if m is not None)
         alt += f" Dropout has removed {dropped} hidden units (crossed out) and their edges."
     return Diagram(fig, alt)
 
 
-def dropout_diagram(model, x, rng: np.random.Generator, *, samples: int = 2) -> list[Diagram]:
-    """The network without dropout, then `samples` forward passes in training mode.
+def dropout_masks(model, x, rng: np.random.Generator) -> list:
+    """One training-mode forward pass; the masks per column (None for the input and for
+    layers without dropout), read from each `Dropout` layer's `.mask`."""
+    model.forward(np.asarray(x, float).reshape(1, -1), training=True, rng=rng)
+    return [None] + [None if e["dropout"] is None else np.asarray(e["dropout"].mask)[0]
+                     for e in _layers(model)]
+
+
+def dropout_diagram(model, x, rng: np.random.Generator, *, samples: int = 2) -> Diagram:
+    """The network at inference, then `samples` forward passes in training mode, side by side.
 
     Each pass runs ``model.forward(x, training=True, rng=rng)`` and reads the mask of every
-    `Dropout` layer (its `.mask`, True = kept) to cross out the dropped units. `x` is one
-    sample (shape (n_in,) or (1, n_in)).
+    `Dropout` layer (its `.mask`, True = kept) to cross out the dropped units and dot their
+    edges. `x` is one sample (shape (n_in,) or (1, n_in)).
     """
     from nnkit.layers import Dropout
 
-    x = np.asarray(x, float).reshape(1, -1)
-    layers = _layers(model)
-    drop = [e["dropout"] for e in layers]
-    if not any(isinstance(d, Dropout) for d in drop):
+    layers, widths = _check_widths(model)
+    if not any(isinstance(e["dropout"], Dropout) for e in layers):
         raise ValueError("dropout_diagram: the model has no Dropout layer.")
-    out = [network_diagram(model, title="no dropout (evaluation)")]
-    for s in range(samples):
-        model.forward(x, training=True, rng=rng)
-        masks = [None] + [None if d is None else np.asarray(d.mask)[0] for d in drop]
-        out.append(network_diagram(model, masks=masks, title=f"training pass {s + 1}"))
-    return out
+    panels = [None] + [dropout_masks(model, x, rng) for _ in range(samples)]
+    width = 5.0
+    w = width / len(panels)
+    max_units = 7
+    rows = max(len(_shown_units(n, max_units)) for n in widths)
+    unit_h = 0.3
+    height = rows * unit_h + 0.75
+    fig, ax = canvas(width, height)
+    counts = []
+    for k, masks in enumerate(panels):
+        _draw_network(ax, model, k * w, w, 0.3, max_units=max_units, masks=masks, unit_h=unit_h,
+                      r=0.09, margin=0.12)
+        title = "inference" if masks is None else f"training pass {k}"
+        text(ax, k * w + w / 2, height - 0.2, title, size=10)
+        if masks is not None:
+            n = sum(int((~m).sum()) for m in masks if m is not None)
+            counts.append(n)
+            text(ax, k * w + w / 2, 0.12, f"{n} dropped", size=10, color=ORANGE)
+    desc = "-".join(str(v) for v in widths)
+    ps = sorted({e["dropout"].p for e in layers if e["dropout"] is not None})
+    alt = (f"The same {desc} network {samples + 1} times side by side. Left, at inference, every unit "
+           f"and connection is present. The other {samples} copies are training passes with "
+           f"dropout (p = {', '.join(f'{p:g}' for p in ps)}): the units its random masks "
+           f"dropped are crossed out and their connections dotted; "
+           + ", ".join(f"pass {k} dropped {n} hidden units" for k, n in enumerate(counts, 1))
+           + ". Each pass trains a different thinned network.")
+    return Diagram(fig, alt)
 
 
 # -- the computation graph of chapter 3 ---------------------------------------------------------

@@ -41,7 +41,10 @@ def rnn_jacobians(cell, xs, h0=None):
 
 
 def unrolled_rnn_diagram(cell, xs, h0=None) -> Diagram:
-    """The cell unrolled over the T steps of `xs` (T <= 5), with the chain of Jacobians."""
+    """The cell unrolled over the T steps of `xs` (T <= 5), with the chain of Jacobians.
+
+    The product's norm is the spectral norm of ``J_T ... J_1 = dh_T/dh_0``.
+    """
     from nnkit.rnn_cells import RNNCell
 
     if not isinstance(cell, RNNCell):
@@ -53,8 +56,8 @@ def unrolled_rnn_diagram(cell, xs, h0=None) -> Diagram:
     hs, Js = rnn_jacobians(cell, xs, h0)
     norms = [float(np.linalg.norm(J, 2)) for J in Js]
     prod = np.eye(cell.n_hidden)
-    for J in Js[1:]:
-        prod = J @ prod
+    for J in Js:
+        prod = J @ prod  # J_T ... J_1 = dh_T/dh_0
     prod_norm = float(np.linalg.norm(prod, 2))
     fig, ax = canvas(5.0, 3.3)
     xs_pos = np.linspace(1.15, 4.55, T) if T > 1 else np.array([2.8])
@@ -71,21 +74,21 @@ def unrolled_rnn_diagram(cell, xs, h0=None) -> Diagram:
         text(ax, mid, y_h + 0.42, f"$J_{t}$", size=11, color=ORANGE)
         text(ax, mid, y_h + 0.72, fmt(norms[t - 1]), size=10, color=ORANGE)
         prev = cx
-    text(ax, xs_pos[0] - 0.35, y_x + 0.55, "$W_{ih}$", size=10, color=BLUE, ha="right")
+    text(ax, xs_pos[0] - 0.12, y_x + 0.55, "$U$", size=11, color=BLUE, ha="right")
     H, d = cell.weight_ih.value.shape
     text(ax, 2.5, 3.12, f"orange: $J_t = \\partial h_t/\\partial h_{{t-1}}$ "
-         f"$= \\mathrm{{diag}}(\\phi'(a_t))\\,W_{{hh}}$, norm above", size=10, color=ORANGE)
-    text(ax, 2.5, 0.45, f"$\\|\\partial h_{T}/\\partial h_1\\| = \\|J_{T}\\cdots J_2\\|$ "
+         f"$= \\mathrm{{diag}}(\\phi'(a_t))\\,W$, norm above", size=10, color=ORANGE)
+    text(ax, 2.5, 0.45, f"$\\|\\partial h_{T}/\\partial h_0\\| = \\|J_{T}\\cdots J_1\\|$ "
          f"= {prod_norm:.2g}", size=11)
-    text(ax, 2.5, 0.12, f"$W_{{ih}}$ {H}\u00d7{d}, $W_{{hh}}$ {H}\u00d7{H}, "
+    text(ax, 2.5, 0.12, f"$U$ (weight_ih) {H}\u00d7{d}, $W$ (weight_hh) {H}\u00d7{H}, "
          f"{cell.nonlinearity}", size=10, color=GREY)
     alt = (f"A recurrent network unrolled over {T} steps: hidden states h_1 to h_{T} in a row, "
-           f"each receiving its input x_t from below through W_ih ({H}x{d}) and the previous "
-           f"state from the left. Each horizontal edge carries the Jacobian J_t = "
-           f"diag(phi'(a_t)) W_hh, with spectral norms "
+           f"each receiving its input x_t from below through U ({H}x{d}) and the previous "
+           f"state from the left through W ({H}x{H}). Each horizontal edge carries the "
+           f"Jacobian J_t = diag(phi'(a_t)) W, with spectral norms "
            + ", ".join(fmt(n) for n in norms)
-           + f". The norm of the product J_{T} ... J_2, which scales a gradient sent from step "
-           f"{T} back to step 1, is {prod_norm:.2g}.")
+           + f". The norm of the product J_{T} ... J_1, which scales a gradient sent from step "
+           f"{T} back to the initial state h_0, is {prod_norm:.2g}.")
     return Diagram(fig, alt.replace("\u2212", "-"))
 
 
@@ -146,12 +149,12 @@ def lstm_cell_diagram(cell) -> Diagram:
     arrow(ax, (4.1, y_g), (4.1, y_bus), shrink=(0.17, 0.0))
     arrow(ax, (4.1, y_bus), (4.6, y_bus))
     text(ax, 4.78, y_bus, "$h_t$", size=11)
-    text(ax, 2.5, 3.38, f"LSTM: $W_{{ih}}$ {G * H}\u00d7{d}, $W_{{hh}}$ {G * H}\u00d7{H} "
-         f"(gates i, f, g, o)", size=10, color=GREY)
+    text(ax, 2.5, 3.38, f"LSTM, gates i, f, g, o: $U$ {G * H}\u00d7{d}, $W$ {G * H}\u00d7{H}",
+         size=10, color=GREY)
     alt = (f"One step of an LSTM cell with {H} hidden units and {d} inputs. The previous hidden "
            "state h_{t-1} and the input x_t feed four gates: forget f, input i and output o "
-           "(sigmoids) and the candidate g (tanh); their weights are stacked as W_ih "
-           f"({G * H}x{d}) and W_hh ({G * H}x{H}). Along the top runs the cell state: c_{{t-1}} "
+           "(sigmoids) and the candidate g (tanh); their input weights U are stacked in "
+           f"weight_ih ({G * H}x{d}) and their state weights W in weight_hh ({G * H}x{H}). Along the top runs the cell state: c_{{t-1}} "
            "is multiplied by f, then i times g is added, giving c_t = f c_{t-1} + i g. The "
            "output is h_t = o tanh(c_t).")
     return Diagram(fig, alt)
@@ -176,7 +179,7 @@ def gru_cell_diagram(cell) -> Diagram:
     text(ax, 0.95, 0.18, "$x_t$", size=11)
     arrow(ax, (0.95, 0.35), (0.95, y_bus), style="-")
     arrow(ax, (0.7, y_bus), (3.0, y_bus), style="-")
-    for name, gx, fn, color in [("r", 1.3, r"$\sigma$", sig), ("z", 2.0, r"$\sigma$", sig),
+    for name, gx, fn, color in [("r", 1.3, r"$\sigma$", sig), ("u", 2.0, r"$\sigma$", sig),
                                 ("n", 3.0, "tanh", tnh)]:
         arrow(ax, (gx, y_bus), (gx, y_g), shrink=(0.0, 0.21))
         _gate(ax, gx, y_g, name, fn, color)
@@ -185,7 +188,7 @@ def gru_cell_diagram(cell) -> Diagram:
     arrow(ax, (1.3, y_g - 0.21), (1.3, y_r), style="-", color=GREY)
     arrow(ax, (1.3, y_r), (2.85, y_r), style="-", color=GREY)
     arrow(ax, (2.85, y_r), (2.85, y_g - 0.21), color=GREY)
-    text(ax, 3.35, y_r, "$r\\odot(W_{hn}h+b_{hn})$", size=10, color=GREY, ha="left")
+    text(ax, 3.35, y_r, "$r\\odot(W_n h+b_n)$", size=10, color=GREY, ha="left")
     arrow(ax, (2.0, y_g), (2.0, y_h), shrink=(0.21, 0.17))  # z -> x on the top line
     _op(ax, 2.6, 2.2, "1\u2212", r=0.19)
     arrow(ax, (2.0, y_g), (2.6, 2.2), shrink=(0.21, 0.19))
@@ -193,12 +196,13 @@ def gru_cell_diagram(cell) -> Diagram:
     arrow(ax, (2.6, 2.2), (3.6, 2.2), shrink=(0.19, 0.17))
     arrow(ax, (3.0, y_g), (3.6, 2.2), shrink=(0.21, 0.17))
     arrow(ax, (3.6, 2.2), (3.6, y_h), shrink=(0.17, 0.17))
-    text(ax, 2.5, 3.38, f"GRU: $W_{{ih}}$ {G * H}\u00d7{d}, $W_{{hh}}$ {G * H}\u00d7{H} "
-         f"(gates r, z, n)", size=10, color=GREY)
+    text(ax, 2.5, 3.38, f"GRU, gates r, u (z), n: $U$ {G * H}\u00d7{d}, $W$ {G * H}\u00d7{H}",
+         size=10, color=GREY)
     alt = (f"One step of a GRU cell with {H} hidden units and {d} inputs. The previous state "
-           "h_{t-1} and the input x_t feed the reset gate r and the update gate z (sigmoids) and "
-           "the candidate n (tanh), in which r scales the recurrent term W_hn h + b_hn; the "
-           f"weights are stacked as W_ih ({G * H}x{d}) and W_hh ({G * H}x{H}). Along the top, "
-           "the new state blends old and new: h_t = z h_{t-1} + (1 - z) n.")
+           "h_{t-1} and the input x_t feed the reset gate r and the update gate u (nnkit's z), "
+           "both sigmoids, and the candidate n (tanh), in which r scales the recurrent term "
+           f"W_n h + b_n; the input weights U are stacked in weight_ih ({G * H}x{d}) and the "
+           f"state weights W in weight_hh ({G * H}x{H}). Along the top, the new state blends "
+           "old and new: h_t = u h_{t-1} + (1 - u) n.")
     return Diagram(fig, alt)
 

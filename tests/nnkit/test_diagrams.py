@@ -36,7 +36,7 @@ def _all_diagrams():
     return {
         "neuron": D.neuron_diagram(Dense(3, 1, rng=rng)),
         "mlp": D.network_diagram(mlp),
-        "dropout": D.dropout_diagram(drop, np.ones(4), rng)[1],
+        "dropout": D.dropout_diagram(drop, np.ones(4), rng),
         "graph": D.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
         "rnn": R.unrolled_rnn_diagram(RNNCell(3, 4, rng=rng), rng.standard_normal((4, 3))),
         "lstm": R.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
@@ -96,14 +96,20 @@ def test_dropout_diagram_crosses_out_exactly_the_dropped_units():
     rng = np.random.default_rng(3)
     net = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5), Dense(6, 6, rng=rng), ReLU(),
                      Dropout(0.5), Dense(6, 2, rng=rng))
-    full, *passes = D.dropout_diagram(net, np.ones(4), np.random.default_rng(4), samples=2)
-    assert "\u00d7" not in _texts(full)
+    d = D.dropout_diagram(net, np.ones(4), np.random.default_rng(4), samples=2)
     replay = np.random.default_rng(4)
-    for d in passes:
+    dropped = []
+    for _ in range(2):
         net.forward(np.ones((1, 4)), training=True, rng=replay)
-        dropped = sum(int((~layer.mask).sum()) for layer in net if isinstance(layer, Dropout))
-        assert _texts(d).count("\u00d7") == dropped
-        assert f"removed {dropped} hidden units" in d.alt
+        dropped.append(sum(int((~layer.mask).sum()) for layer in net if isinstance(layer, Dropout)))
+    texts = _texts(d)
+    assert texts.count("\u00d7") == sum(dropped)  # one cross per dropped unit
+    for k, n in enumerate(dropped, 1):
+        assert f"{n} dropped" in texts and f"pass {k} dropped {n} hidden units" in d.alt
+    masks = D.dropout_masks(net, np.ones(4), np.random.default_rng(9))
+    assert masks[0] is None and masks[-1] is None and masks[1].shape == (6,)
+    full = D.network_diagram(net, masks=masks)
+    assert _texts(full).count("\u00d7") == int(sum((~m).sum() for m in masks if m is not None))
     with pytest.raises(ValueError, match="no Dropout"):
         D.dropout_diagram(Sequential(Dense(2, 2, rng=rng)), np.ones(2), rng)
 
@@ -158,7 +164,7 @@ def test_gated_cells_show_their_gates_and_weight_shapes(diagrams):
     lstm, gru = " ".join(_texts(diagrams["lstm"])), " ".join(_texts(diagrams["gru"]))
     for gate in "fgio":
         assert gate in _texts(diagrams["lstm"])
-    for gate in "rzn":
+    for gate in "run":
         assert gate in _texts(diagrams["gru"])
     assert "16\u00d73" in lstm and "16\u00d74" in lstm  # 4 gates x 4 units, 3 inputs
     assert "12\u00d73" in gru and "12\u00d74" in gru
