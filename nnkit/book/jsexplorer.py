@@ -162,6 +162,34 @@ class JSExplorer:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def initial_png(self, dpi: int = 80) -> bytes | None:
+        """The picture at the controls' initial values, drawn with nnkit (None without a
+        `python_render`): the fallback of formats that cannot run the page's script (PDF)."""
+        if self.python_render is None:
+            return None
+        import matplotlib
+        from matplotlib.figure import Figure
+
+        from nnkit.book.viz import book_rc
+        from nnkit.book.widgets import _palette_png, _rgb_pixels
+
+        with matplotlib.rc_context(book_rc()):
+            fig = Figure(figsize=(7, 3.2), layout="constrained")
+            self.python_render(fig, **self.values)
+            return _palette_png(_rgb_pixels(fig, dpi))
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """HTML for pages and notebooks; a PNG of the initial picture and a note for print."""
+        import base64
+
+        bundle = {"text/html": self.to_html(),
+                  "text/plain": f"Interactive explorer: {self.title} (shown at its initial "
+                                "settings; the HTML book and Jupyter let you move its controls)."}
+        png = self.initial_png()
+        if png is not None:
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
+        return bundle
+
     def save(self, path: str | Path) -> Path:
         """Write a minimal standalone HTML page holding this explorer; return its path."""
         path = Path(path)

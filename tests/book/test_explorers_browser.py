@@ -276,3 +276,40 @@ def test_every_explorer_in_the_book_draws_itself(book_html, book_url, browser):
         problems += [f"{rel}: request outside 127.0.0.1: {u}" for u in outside]
         context.close()
     assert not problems, "\n".join(problems)
+
+
+# -- thebe: no CDN address in the pages ------------------------------------------------------------
+
+
+def test_sphinx_offline_recognizes_thebe_assets_and_refuses_the_button():
+    from types import SimpleNamespace
+
+    from sphinx.errors import ConfigError
+
+    from nnkit.book import sphinx_offline as so
+
+    cdn = SimpleNamespace(filename=None, attributes={"body": 'const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"'})
+    script = SimpleNamespace(filename="sphinx-thebe.js", attributes={})
+    css = SimpleNamespace(filename="sphinx-thebe.css", attributes={})
+    mathjax = SimpleNamespace(filename="mathjax/tex-chtml.js", attributes={})
+    assert so.is_thebe_asset(cdn) and so.is_thebe_asset(script) and so.is_thebe_asset(css)
+    assert not so.is_thebe_asset(mathjax)
+    context = {"script_files": [cdn, mathjax, script], "css_files": [css]}
+    so._drop_thebe(None, "page", "page.html", context, None)
+    assert context == {"script_files": [mathjax], "css_files": []}
+    app = SimpleNamespace(config=SimpleNamespace(html_theme_options={"launch_buttons": {"thebe": True}}))
+    with pytest.raises(ConfigError, match="unpkg"):
+        so._check(app, app.config)
+    app.config.html_theme_options["launch_buttons"]["thebe"] = False
+    so._check(app, app.config)
+
+
+@pytest.mark.book
+def test_no_page_of_the_built_book_names_a_cdn(book_html):
+    offenders = []
+    for path in sorted(book_html.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for cdn in ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com"):
+            if cdn in text:
+                offenders.append(f"{path.relative_to(book_html)}: {cdn}")
+    assert not offenders, "\n".join(offenders)

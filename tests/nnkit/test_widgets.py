@@ -332,6 +332,17 @@ def test_closed_form_explorers_draw_the_same_picture_with_nnkit(name):
     assert fig.axes
 
 
+def test_closed_form_explorer_offers_print_a_png_of_its_initial_picture():
+    import base64
+
+    from nnkit.book.explorers import learning_rate_explorer
+
+    bundle = learning_rate_explorer()._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<div id="nnkit-js-')
+    assert base64.b64decode(bundle["image/png"]).startswith(PNG_MAGIC)
+    assert "initial settings" in bundle["text/plain"]
+
+
 def test_live_closed_form_explorer_is_an_ipywidgets_interactive():
     widgets = pytest.importorskip("ipywidgets", reason="ipywidgets is not installed")
     from nnkit.book.explorers import architecture_explorer
