@@ -135,7 +135,7 @@ class JSExplorer:
         uid = "nnkit-js-" + hashlib.sha256(
             (self.kind + self.title + config).encode()).hexdigest()[:12]
         parts = [
-            f'<div id="{uid}" class="nnkit-js-explorer" data-kind="{self.kind}" role="group" '
+            f'<div id="{uid}" class="nnkit-explorer nnkit-js-explorer" data-kind="{self.kind}" role="group" '
             f'aria-label="{html.escape(self.title)}" style="margin:1em 0;max-width:100%">',
             f'<div style="font-weight:bold">{html.escape(self.title)}</div>',
         ]
@@ -144,7 +144,7 @@ class JSExplorer:
         parts.append('<div style="margin:0.4em 0;display:flex;flex-wrap:wrap">')
         parts.extend(_control_html(c) for c in self.controls)
         parts.append("</div>")
-        parts.append('<div class="nnkit-js-figure" role="img" aria-label="" '
+        parts.append('<div class="nnkit-js-figure" aria-live="off" '
                      'style="display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start;'
                      'max-width:100%"></div>')
         parts.append(self.extra_html)

@@ -414,6 +414,25 @@
   };
 
   // -- wiring ---------------------------------------------------------------------------------
+
+  // Each drawn panel (an <svg> or a <canvas>) becomes an <img> with a data: URL, so the
+  // explorer's figure is a plain image like every other figure of the book (alt text,
+  // "save image", and the same checks as the precomputed explorers).
+  function toImages(scratch, fig, said) {
+    var panels = Array.prototype.slice.call(scratch.children);
+    panels.forEach(function (panel, k) {
+      var img = document.createElement("img");
+      if (panel.tagName.toLowerCase() === "canvas") {
+        img.src = panel.toDataURL("image/png");
+      } else {
+        panel.setAttribute("xmlns", SVGNS);
+        img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(panel));
+      }
+      img.alt = (panels.length > 1 ? "Panel " + (k + 1) + " of " + panels.length + ". " : "") + said;
+      img.style.cssText = panel.style.cssText + ";height:auto;display:block";
+      fig.appendChild(img);
+    });
+  }
   function values(root) {
     var out = {}, controls = root.querySelectorAll("[data-name]");
     for (var i = 0; i < controls.length; i++) {
@@ -441,8 +460,10 @@
       }
       var alphaCtl = root.querySelector("[data-name='alpha']");
       if (alphaCtl && v.activation && ACT[v.activation]) { alphaCtl.disabled = !ACT[v.activation][2]; }
+      var scratch = document.createElement("div");
+      var said = draw(v, cfg, scratch, root);
       while (fig.firstChild) { fig.removeChild(fig.firstChild); }
-      var said = draw(v, cfg, fig, root);
+      toImages(scratch, fig, said);
       readout.textContent = said;
       fig.setAttribute("aria-label", said);
     }
