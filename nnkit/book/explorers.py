@@ -8,6 +8,7 @@ JavaScript with continuous controls; their `python_render` draws the same pictur
 - `neuron_explorer` (chapter 1): a single neuron's output over the plane.
 - `architecture_explorer` (chapter 1, in `nnkit.book.architecture`): choose a network's
   depth, widths and activation; see it drawn, its parameters and what it computes.
+- `loss_explorer` (chapter 3): squared error and cross-entropy on a sigmoid output.
 - `learning_rate_explorer` (chapter 4): gradient descent on an ill-conditioned quadratic.
 - `pac_bounds_explorer` (chapter 8): the sample sizes of the VC bounds.
 
@@ -26,14 +27,17 @@ from nnkit.book.widgets import Explorer, Slider
 
 __all__ = [
     "activation_explorer",
+    "activation_values",
     "architecture_explorer",
     "architecture_network",
     "gradient_descent_path",
     "learning_rate_explorer",
     "linear_regions_explorer",
+    "loss_explorer",
     "neuron_explorer",
     "pac_bounds_explorer",
     "saturation_mask",
+    "sigmoid_losses",
 ]
 
 
@@ -140,6 +144,52 @@ def neuron_explorer(*, angle: float = 30.0, norm: float = 1.5, bias: float = 0.0
         title="A single neuron",
         description="Orange line: the boundary w·x + b = 0; the black stroke is w, pointing to "
                     "the side where w·x + b > 0.",
+        python_render=render,
+    )
+
+
+# -- chapter 3: squared error and cross-entropy on a sigmoid output ---------------------------------
+
+
+def sigmoid_losses(z, y: float) -> dict[str, np.ndarray]:
+    """Per-point losses of a sigmoid output p = sigma(z) against target y, and d loss / dz.
+
+    Computed with nnkit's losses, one point at a time: ``MSELoss`` on p halved (the book's
+    1/2 convention) and ``BCEWithLogitsLoss`` on z, their gradients from ``backward()``.
+    """
+    from nnkit import functional as F
+    from nnkit.losses import BCEWithLogitsLoss, MSELoss
+
+    out = {k: [] for k in ("mse", "bce", "dmse", "dbce")}
+    mse, bce = MSELoss(reduction="sum"), BCEWithLogitsLoss(reduction="sum")
+    for zi in np.asarray(z, float).ravel():
+        p = F.sigmoid(np.array([[zi]]))
+        out["mse"].append(0.5 * mse(p, np.array([[y]])))
+        out["dmse"].append(0.5 * mse.backward()[0, 0] * F.sigmoid_grad(zi))
+        out["bce"].append(bce(np.array([[zi]]), np.array([[y]])))
+        out["dbce"].append(bce.backward()[0, 0])
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def loss_explorer(*, target: float = 1.0, z_max: float = 8.0) -> JSExplorer:
+    """Squared error and cross-entropy of a sigmoid output as the target moves in [0, 1]."""
+    def render(fig, *, target, scale):
+        z = np.linspace(-z_max, z_max, 201)
+        L = sigmoid_losses(z, target)
+        axes = fig.subplots(1, 2)
+        for ax, (a, b) in zip(axes, (("mse", "bce"), ("dmse", "dbce"))):
+            ax.plot(z, np.abs(L[a]), label="MSE (with 1/2)")
+            ax.plot(z, np.abs(L[b]), "--", label="BCE")
+            ax.set_yscale(scale)
+        axes[1].legend()
+
+    return JSExplorer(
+        "losses",
+        [Range("target", "target y", 0.0, 1.0, 0.01, target),
+         Select("scale", "vertical scale", ["linear", "log"], "linear")],
+        {"zmax": z_max, "points": 401},
+        title="Squared error and cross-entropy for a sigmoid output",
+        description="Left: the loss; right: the size of its gradient with respect to z.",
         python_render=render,
     )
 

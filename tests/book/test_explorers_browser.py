@@ -32,6 +32,7 @@ ARCHS = [([], "relu"), ([3], "tanh"), ([8, 8], "relu"), ([16, 5, 9], "leaky_relu
          ([4, 4, 4, 4], "gelu"), ([2, 12], "swish"), ([7], "sigmoid"), ([6, 6], "elu")]
 GD = [(0.1, 0.0, 10.0), (0.19, 0.0, 10.0), (0.21, 0.0, 10.0), (0.05, 0.9, 4.0), (0.003, 0.5, 20.0),
       (0.25, 0.0, 20.0)]
+TARGETS = [0.0, 0.13, 0.5, 1.0]
 BOUNDS = [(d, e, dl) for d in (1, 6, 100, 1000) for e in (0.005, 0.08, 0.5) for dl in (1e-8, 0.05, 0.5)]
 
 
@@ -41,14 +42,15 @@ def _cases():
     return {
         "z": Z.tolist(), "alphas": ALPHAS, "names": list(E.ACTIVATION_FAMILY) + ["identity"],
         "archs": ARCHS, "x": rng.uniform(-2, 2, (50, 2)).tolist(), "config": architecture_config(),
-        "gd": GD, "theta0": [-4.0, 1.5], "steps": 60, "bounds": BOUNDS,
+        "gd": GD, "theta0": [-4.0, 1.5], "steps": 60, "bounds": BOUNDS, "targets": TARGETS,
+        "zl": np.linspace(-20, 20, 81).tolist(),
     }
 
 
 # The same evaluation, as JavaScript source taking `N` (NNKIT) and `C` (the cases).
 EVALUATE = """
 (function (N, C) {
-  var m = N.math, out = {act: {}, grad: {}, archs: [], gd: [], bounds: []};
+  var m = N.math, out = {act: {}, grad: {}, archs: [], gd: [], bounds: [], losses: []};
   C.names.forEach(function (name) {
     out.act[name] = C.alphas.map(function (a) { return C.z.map(function (z) { return m.activation(name, z, a); }); });
     out.grad[name] = C.alphas.map(function (a) { return C.z.map(function (z) { return m.activationGrad(name, z, a); }); });
@@ -63,6 +65,9 @@ EVALUATE = """
   C.bounds.forEach(function (b) {
     out.bounds.push([m.bounds.blumer(b[0], b[1], b[2]), m.bounds.anthony_biggs(b[0], b[1], b[2]),
                      m.bounds.finite(b[0], b[1], b[2])]);
+  });
+  C.targets.forEach(function (y) {
+    out.losses.push(C.zl.map(function (z) { var r = m.sigmoidLosses(z, y); return [r.mse, r.bce, r.dmse, r.dbce]; }));
   });
   return out;
 })
@@ -100,6 +105,10 @@ def _check_against_nnkit(js: dict, cases: dict) -> None:
                                     pac._finite(d, e, dl)], rtol=TOL)
         assert int(np.ceil(blumer)) == vc_sample_size_blumer(d, e, dl)
         assert int(np.ceil(ab)) == vc_sample_size_anthony_biggs(d, e, dl)
+    for y, got in zip(cases.get("targets", []), js.get("losses", [])):
+        want = E.sigmoid_losses(np.array(cases["zl"]), y)
+        np.testing.assert_allclose(np.array(got), np.stack([want[k] for k in ("mse", "bce", "dmse", "dbce")], 1),
+                                   rtol=0, atol=TOL, err_msg=f"losses y={y}")
 
 
 def test_the_cases_exercise_every_branch():
@@ -148,6 +157,7 @@ EXPLORERS = {
     "neuron": E.neuron_explorer,
     "architecture": E.architecture_explorer,
     "learning_rate": E.learning_rate_explorer,
+    "losses": E.loss_explorer,
     "pac_bounds": E.pac_bounds_explorer,
 }
 # controls that act only after another one is set (alpha: a function with a slope;

@@ -301,7 +301,7 @@ def test_linear_regions_explorer_draws_a_frame():
 
 
 JS_EXPLORERS = ["activation_explorer", "neuron_explorer", "architecture_explorer",
-                "learning_rate_explorer", "pac_bounds_explorer"]
+                "loss_explorer", "learning_rate_explorer", "pac_bounds_explorer"]
 
 
 @pytest.mark.parametrize("name", JS_EXPLORERS)

@@ -146,6 +146,16 @@
     finite: function (lnH, eps, delta) { return (lnH + Math.log(1 / delta)) / eps; }
   };
 
+  // Chapter 3: a sigmoid output p = sigma(z) against a target y in [0, 1]. The squared error
+  // with the factor 1/2 and the binary cross-entropy written from the logit, and the sizes of
+  // their derivatives with respect to z.
+  function softplus(x) { return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)); }
+  function sigmoidLosses(z, y) {
+    var p = sigmoid(z);
+    return {mse: 0.5 * (p - y) * (p - y), bce: y * softplus(-z) + (1 - y) * softplus(z),
+            dmse: (p - y) * p * (1 - p), dbce: p - y};
+  }
+
   // -- drawing ------------------------------------------------------------------------------
   function el(name, attrs, parent) {
     var e = document.createElementNS(SVGNS, name);
@@ -398,6 +408,25 @@
       "Loss after " + (losses.length - 1) + " steps: " + fmtNum(last) + ".");
   };
 
+  KINDS.losses = function (v, cfg, fig) {
+    var y = v.target, log = v.scale === "log", zs = linspace(-cfg.zmax, cfg.zmax, cfg.points || 401);
+    var L = zs.map(function (z) { return sigmoidLosses(z, y); });
+    var pick = function (key, abs) { return L.map(function (r) { return abs ? Math.abs(r[key]) : r[key]; }); };
+    var floor = function (a) { return log ? a.map(function (u) { return Math.max(u, 1e-7); }) : a; };
+    var lossMax = Math.max.apply(null, pick("bce")), panels = [
+      {title: "loss, target y = " + fmtNum(y), a: pick("mse"), b: pick("bce"), top: log ? 10 : 1.05 * lossMax},
+      {title: "|d\u2113/dz|: MSE (blue), BCE (orange)", a: pick("dmse", true), b: pick("dbce", true), top: log ? 10 : 1.05}];
+    panels.forEach(function (q) {
+      var p = panel(fig, {x: [-cfg.zmax, cfg.zmax], y: [log ? 1e-6 : 0, q.top], logy: log, xlabel: "pre-activation z", title: q.title});
+      polyline(p, zs, floor(q.a), {stroke: "#0072B2", "class": "nnkit-curve"});
+      polyline(p, zs, floor(q.b), {stroke: "#D55E00", "stroke-dasharray": "6 3", "class": "nnkit-curve"});
+    });
+    var worst = sigmoidLosses(y >= 0.5 ? -cfg.zmax : cfg.zmax, y);
+    return "Target y = " + fmtNum(y) + ". Blue: squared error (with 1/2); orange, dashed: cross-entropy. At the wrong end z = " +
+      fmtNum(y >= 0.5 ? -cfg.zmax : cfg.zmax, 0) + " the gradients are " + fmtNum(Math.abs(worst.dmse), 4) + " (MSE) and " +
+      fmtNum(Math.abs(worst.dbce), 4) + " (BCE).";
+  };
+
   KINDS.pac_bounds = function (v, cfg, fig) {
     var d = Math.round(Math.pow(10, v.log_d)), delta = Math.pow(10, v.log_delta);
     var eps = [], n = 60;
@@ -480,7 +509,8 @@
     mount: mount,
     math: {erf: erf, sigmoid: sigmoid, activation: activation, activationGrad: activationGrad,
            ACTIVATIONS: Object.keys(ACT), takesAlpha: function (n) { return ACT[n][2]; },
-           forward: forward, architectureLayers: architectureLayers, gdPath: gdPath, bounds: bounds}
+           forward: forward, architectureLayers: architectureLayers, gdPath: gdPath, bounds: bounds,
+           sigmoidLosses: sigmoidLosses}
   };
   if (typeof module !== "undefined" && module.exports) { module.exports = global.NNKIT; }
 })(typeof window !== "undefined" ? window : globalThis);
