@@ -189,7 +189,8 @@ def loss_explorer(*, target: float = 1.0, z_max: float = 8.0) -> JSExplorer:
          Select("scale", "vertical scale", ["linear", "log"], "linear")],
         {"zmax": z_max, "points": 401},
         title="Squared error and cross-entropy for a sigmoid output",
-        description="Left: the loss; right: the size of its gradient with respect to z.",
+        description="The first panel shows the loss, the second the size of its gradient with "
+                    "respect to z.",
         python_render=render,
     )
 
