@@ -261,12 +261,12 @@ def learning_rate_explorer(*, lr: float = 0.1, curvatures: tuple[float, float] =
 
 def pac_bounds_explorer(*, d_vc: int = 6, delta: float = 0.05, eps=(0.005, 0.5),
                         eps_mark: float = 0.08) -> JSExplorer:
-    """Sample sizes of the Blumer et al. and Anthony-Biggs bounds against epsilon, with
-    continuous (logarithmic) controls for the VC dimension and delta."""
+    """Sample sizes of the Blumer et al. and Anthony-Biggs bounds against epsilon, with a
+    slider for the VC dimension (every integer from 1 to 500) and a logarithmic one for delta."""
     from nnkit.theory import vc_sample_size_anthony_biggs, vc_sample_size_blumer
 
-    def render(fig, *, log_d, log_delta):
-        d, dl = int(round(10 ** log_d)), 10 ** log_delta
+    def render(fig, *, d_vc, log_delta):
+        d, dl = int(round(d_vc)), 10 ** log_delta
         e = np.geomspace(*eps, 60)
         ax = fig.subplots()
         ax.loglog(e, [vc_sample_size_blumer(d, x, dl) for x in e], label="Blumer et al.")
@@ -275,8 +275,7 @@ def pac_bounds_explorer(*, d_vc: int = 6, delta: float = 0.05, eps=(0.005, 0.5),
 
     return JSExplorer(
         "pac_bounds",
-        [Range("log_d", "VC dimension", 0.0, 3.0, 0.01, float(np.log10(d_vc)), digits=0,
-               show="pow10"),
+        [Range("d_vc", "VC dimension", 1, 500, 1, d_vc, digits=0),
          Range("log_delta", "δ", -8.0, -0.3, 0.01, float(np.log10(delta)), digits=3,
                show="pow10")],
         {"eps": list(eps), "eps_mark": eps_mark},

@@ -226,12 +226,18 @@ def test_every_control_changes_the_figure_at_phone_width(kind, served, browser):
         before = _figure_signature(page)
         _set(page, c.name, _other_value(c))
         assert _figure_signature(page) != before, f"moving {c.name!r} did not change the figure"
-    # keyboard: an arrow key on the first slider moves it and redraws
-    slider = page.locator("input[type=range]").first
-    before = _figure_signature(page)
-    slider.focus()
-    page.keyboard.press("ArrowLeft")
-    assert _figure_signature(page) != before
+    # keyboard: one arrow-key step on any slider (from where the loop left it) redraws
+    for c in explorer.controls:
+        if not isinstance(c, Range):
+            continue
+        if c.name in PREPARE:
+            _set(page, *PREPARE[c.name])
+        slider = page.locator(f"[data-name='{c.name}']")
+        before = _figure_signature(page)
+        slider.focus()
+        at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
+        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        assert _figure_signature(page) != before, f"one step of {c.name!r} did not redraw"
     # the page fits a phone: nothing wider than the viewport
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     boxes = page.evaluate("""() => Array.from(document.querySelectorAll(

@@ -428,7 +428,7 @@
   };
 
   KINDS.pac_bounds = function (v, cfg, fig) {
-    var d = Math.round(Math.pow(10, v.log_d)), delta = Math.pow(10, v.log_delta);
+    var d = Math.round(v.d_vc), delta = Math.pow(10, v.log_delta);
     var eps = [], n = 60;
     for (var i = 0; i < n; i++) { eps.push(Math.pow(10, Math.log10(cfg.eps[0]) + i / (n - 1) * Math.log10(cfg.eps[1] / cfg.eps[0]))); }
     var p = panel(fig, {x: cfg.eps, y: [1, 1e8], logx: true, logy: true, xlabel: "accuracy \u03b5",
@@ -483,7 +483,7 @@
       for (var i = 0; i < controls.length; i++) {
         var c = controls[i], out = root.querySelector("output[data-for='" + c.getAttribute("data-name") + "']");
         var shown = c.getAttribute("data-show") === "pow10" ? Math.pow(10, parseFloat(c.value)) : parseFloat(c.value);
-        var text = c.getAttribute("data-show") === "pow10" && c.getAttribute("data-name") === "log_d" ? String(Math.round(shown)) : fmtNum(shown, c.getAttribute("data-digits") ? parseInt(c.getAttribute("data-digits"), 10) : 2);
+        var text = fmtNum(shown, c.getAttribute("data-digits") ? parseInt(c.getAttribute("data-digits"), 10) : 2);
         if (out) { out.textContent = text; }
         if (c.type === "range") { c.setAttribute("aria-valuetext", text); }
       }
