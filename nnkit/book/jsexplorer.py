@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -32,8 +33,12 @@ KINDS = ("activation", "neuron", "architecture", "learning_rate", "losses", "pac
 
 
 def script_source() -> str:
-    """The text of the explorers' JavaScript (shipped inside the package)."""
-    return resources.files("nnkit.book").joinpath("assets/explorers.js").read_text("utf-8")
+    """The explorers' JavaScript as inlined in a page: ``assets/explorers.js`` without its
+    comments, indentation and blank lines (newlines kept, so the code is unchanged)."""
+    text = resources.files("nnkit.book").joinpath("assets/explorers.js").read_text("utf-8")
+    text = re.sub(r"\A\s*/\*.*?\*/", "", text, count=1, flags=re.S)  # the header comment
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
 
 
 @dataclass(frozen=True)
