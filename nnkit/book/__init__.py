@@ -1,8 +1,8 @@
 """The book's side of nnkit: plotting helpers, diagrams, explorers and their HTML/JavaScript.
 
 - `viz`: matplotlib helpers and the book's style; `claims`: checked sentences.
-- `diagrams`, `diagrams_recurrent`, `diagrams_grid`: structure diagrams (SVG with alt text)
-  drawn from nnkit objects.
+- `diagrams`, `diagrams_graph`, `diagrams_recurrent`, `diagrams_grid`: structure diagrams (SVG,
+  with alt text) drawn from nnkit objects.
 - `widgets`: explorers over precomputed frames (static HTML, live ipywidgets), built on
   `_grid` (parameter specs) and `_explorer_html` (the HTML block).
 - `jsexplorer`: closed-form explorers computed by the page's JavaScript (`assets/explorers.js`).

@@ -16,6 +16,7 @@ import pytest
 from nnkit import Dense, Dropout, ReLU, Sequential, Sigmoid, Tanh
 from nnkit.book import diagrams as D
 from nnkit.book import diagrams_grid as G
+from nnkit.book import diagrams_graph as GR
 from nnkit.book import diagrams_recurrent as R
 from nnkit.losses import BCELoss
 from nnkit.rnn_cells import GRUCell, LSTMCell, RNNCell
@@ -37,7 +38,7 @@ def _all_diagrams():
         "neuron": D.neuron_diagram(Dense(3, 1, rng=rng)),
         "mlp": D.network_diagram(mlp),
         "dropout": D.dropout_diagram(drop, np.ones(4), rng),
-        "graph": D.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
+        "graph": GR.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
         "rnn": R.unrolled_rnn_diagram(RNNCell(3, 4, rng=rng), rng.standard_normal((4, 3))),
         "lstm": R.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
         "gru": R.gru_cell_diagram(GRUCell(3, 4, rng=rng)),
@@ -117,7 +118,7 @@ def test_dropout_diagram_crosses_out_exactly_the_dropped_units():
 def test_the_computation_graph_shows_nnkits_forward_values_and_gradients():
     rng = np.random.default_rng(5)
     net = Sequential(Dense(1, 1, rng=rng), Tanh(), Dense(1, 1, rng=rng), Sigmoid())
-    d = D.computation_graph_diagram(net, 0.7, 0.0, BCELoss())
+    d = GR.computation_graph_diagram(net, 0.7, 0.0, BCELoss())
     texts = " ".join(_texts(d))
     # recompute by hand: z1 = w1 x + b1, a1 = tanh z1, z2 = w2 a1 + b2, p = sigmoid z2
     w1, b1 = net[0].weight.value[0, 0], net[0].bias.value[0]
@@ -133,7 +134,7 @@ def test_the_computation_graph_shows_nnkits_forward_values_and_gradients():
     for g in (delta2, delta1, delta2 * a1, delta1 * 0.7):
         assert D.fmt(g) in texts
     with pytest.raises(ValueError, match="one unit per layer"):
-        D.computation_graph_diagram(Sequential(Dense(2, 1, rng=rng)), 1.0, 1.0, BCELoss())
+        GR.computation_graph_diagram(Sequential(Dense(2, 1, rng=rng)), 1.0, 1.0, BCELoss())
 
 
 def test_the_unrolled_rnn_labels_each_step_with_its_jacobian_norm():
