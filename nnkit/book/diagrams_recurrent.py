@@ -76,8 +76,9 @@ def unrolled_rnn_diagram(cell, xs, h0=None) -> Diagram:
         prev = cx
     text(ax, xs_pos[0] - 0.12, y_x + 0.55, "$U$", size=11, color=BLUE, ha="right")
     H, d = cell.weight_ih.value.shape
-    text(ax, 2.5, 3.12, f"orange: $J_t = \\partial h_t/\\partial h_{{t-1}}$ "
-         f"$= \\mathrm{{diag}}(\\phi'(a_t))\\,W$, norm above", size=10, color=ORANGE)
+    # (no prime in mathtext: with text kept as text, browsers draw its glyph badly)
+    text(ax, 2.5, 3.12, "orange: Jacobians $J_t = \\partial h_t/\\partial h_{t-1}$, norms above",
+         size=10, color=ORANGE)
     text(ax, 2.5, 0.45, f"$\\|\\partial h_{T}/\\partial h_0\\| = \\|J_{T}\\cdots J_1\\|$ "
          f"= {prod_norm:.2g}", size=11)
     text(ax, 2.5, 0.12, f"$U$ (weight_ih) {H}\u00d7{d}, $W$ (weight_hh) {H}\u00d7{H}, "
