@@ -303,8 +303,6 @@ class Adam(Optimizer):
     Shapes: every buffer has the shape and dtype of its parameter.
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay=weight_decay)
@@ -321,14 +319,13 @@ class Adam(Optimizer):
                 "exp_avg_sq": np.zeros_like(p.value), "scratch": np.empty_like(p.value)}
 
     def _update(self, p, state, lr):
+        g = self._decayed_grad(p, state)                 # g <- grad + weight_decay w
+        self._adam_step(p, g, state, lr)
+
+    def _adam_step(self, p, g, state, lr):
+        """The moment updates and the bias-corrected step, shared with `AdamW`."""
         beta1, beta2 = self.betas
         t = state["step"]
-        if self._decoupled:
-            if self.weight_decay:
-                p.value *= 1.0 - lr * self.weight_decay  # AdamW: w <- w (1 - lr lambda)
-            g = p.grad
-        else:
-            g = self._decayed_grad(p, state)
         m, v, u = state["exp_avg"], state["exp_avg_sq"], state["scratch"]
         m *= beta1                                       # m <- beta1 m + (1 - beta1) g
         np.multiply(g, 1.0 - beta1, out=u)
@@ -361,11 +358,13 @@ class AdamW(Adam):
     Shapes: every buffer has the shape and dtype of its parameter.
     """
 
-    _decoupled = True
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p, state, lr):
+        p.value *= 1.0 - lr * self.weight_decay          # decoupled decay first
+        self._adam_step(p, p.grad, state, lr)            # then Adam on the plain gradient
 
 
 # -- AdaGrad --------------------------------------------------------------------------------
