@@ -110,12 +110,12 @@ class Dense(Layer):
         return x
 
     def forward(self, x, *, training=False):
-        A = x.reshape(-1, self.n_in)                          # (m, n_in)
+        A = x if x.ndim == 2 else x.reshape(-1, self.n_in)    # (m, n_in)
         Z = A @ self.weight.value.T                           # (m, n_out)
         if self.bias is not None:
             Z += self.bias.value
         self._x = A
-        return Z.reshape(x.shape[:-1] + (self.n_out,))        # (..., n_out)
+        return Z if x.ndim == 2 else Z.reshape(x.shape[:-1] + (self.n_out,))  # (..., n_out)
 
     def backward(self, grad):
         """Accumulate dW = dZ.T @ A and db = sum(dZ) and return dA = dZ @ W.
@@ -128,7 +128,7 @@ class Dense(Layer):
                 f"{self.name}.backward: expected a gradient of shape (n, {self.n_out}) with the "
                 f"same number of samples as the forward input ({A.shape[0]}), got {grad.shape}."
             )
-        dZ = grad.reshape(-1, self.n_out)                     # (m, n_out)
+        dZ = grad if grad.ndim == 2 else grad.reshape(-1, self.n_out)  # (m, n_out)
         if self.weight.requires_grad:
             self.weight.grad += dZ.T @ A                      # (n_out, n_in)
         if self.bias is not None and self.bias.requires_grad:
@@ -136,7 +136,7 @@ class Dense(Layer):
         if not self.needs_input_grad:
             return None
         dA = dZ @ self.weight.value                           # (m, n_in) = dL/dA
-        return dA.reshape(grad.shape[:-1] + (self.n_in,))
+        return dA if grad.ndim == 2 else dA.reshape(grad.shape[:-1] + (self.n_in,))
 
     def extra_repr(self):
         return f"{self.n_in}->{self.n_out}" + ("" if self.bias is not None else ", bias=False")
