@@ -67,6 +67,7 @@ def linear_regions(model, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
     gx, gy = np.meshgrid(xs, ys)  # (res, res) each; row i is ys[i]
     a = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (res^2, 2)
     layers = list(model) if hasattr(model, "__iter__") else [model]
+    a = layers[0].check_input(a) if layers else a  # checked (and cast) once, at the boundary
     bits = []
     for layer in layers:
         a = layer.forward(a, training=False)
