@@ -118,7 +118,7 @@ class Dense(Layer):
         return Z if x.ndim == 2 else Z.reshape(x.shape[:-1] + (self.n_out,))  # (..., n_out)
 
     def backward(self, grad):
-        """Accumulate dW = dZ.T @ A and db = sum(dZ) and return dA = dZ @ W.
+        """Accumulate dW = delta.T @ A and db = sum(delta) and return dA = delta @ W.
 
         Returns None instead of dA when ``needs_input_grad`` is False (the input is data).
         """
@@ -128,14 +128,14 @@ class Dense(Layer):
                 f"{self.name}.backward: expected a gradient of shape (n, {self.n_out}) with the "
                 f"same number of samples as the forward input ({A.shape[0]}), got {grad.shape}."
             )
-        dZ = grad if grad.ndim == 2 else grad.reshape(-1, self.n_out)  # (m, n_out)
+        delta = grad if grad.ndim == 2 else grad.reshape(-1, self.n_out)  # (m, n_out) = dL/dZ
         if self.weight.requires_grad:
-            self.weight.grad += dZ.T @ A                      # (n_out, n_in)
+            self.weight.grad += delta.T @ A                   # (n_out, n_in)
         if self.bias is not None and self.bias.requires_grad:
-            self.bias.grad += dZ.sum(axis=0)                  # (n_out,)
+            self.bias.grad += delta.sum(axis=0)               # (n_out,)
         if not self.needs_input_grad:
-            return None
-        dA = dZ @ self.weight.value                           # (m, n_in) = dL/dA
+            return None                                       # the input is data: no dA
+        dA = delta @ self.weight.value                        # (m, n_in) = dL/dA
         return dA if grad.ndim == 2 else dA.reshape(grad.shape[:-1] + (self.n_in,))
 
     def extra_repr(self):
@@ -288,18 +288,6 @@ class BatchNorm(Layer):
         return f"{self.n_features}"
 
 
-def _forward_named(layer: Layer, x, training: bool):
-    """``layer.forward(x)``; if NumPy rejects the shapes, the layer's own check names the problem.
-
-    The try costs nothing while no error is raised, so the checks stay out of the hot loop.
-    """
-    try:
-        return layer.forward(x, training=training)
-    except ValueError:
-        layer.check_input(x)  # raises a ShapeError naming the layer if x is the cause
-        raise
-
-
 class Sequential(Layer):
     """Layers applied one after the other; children are named ``"0"``, ``"1"``, ...
 
@@ -360,8 +348,25 @@ class Sequential(Layer):
 
     def forward(self, x, *, training=False):
         for layer in self._layers:
-            x = _forward_named(layer, x, training)
+            x = layer.forward(x, training=training)
         return x
+
+    def __call__(self, x, *, training=False):
+        x = self.check_input(x)
+        try:
+            return self.forward(x, training=training)
+        except ValueError:  # NumPy rejected a shape inside: name the layer (costs nothing otherwise)
+            self.find_misfit(x)
+            raise
+
+    def find_misfit(self, x) -> None:
+        """Raise the `ShapeError` of the first layer whose input does not fit, if there is one.
+
+        Runs the layers in inference mode, each checking its input, so the error names the
+        layer, the expected and the received shape. `fit` calls it when a step fails.
+        """
+        for layer in self._layers:
+            x = layer(x, training=False)
 
     def activations(self, x, *, training=False) -> list:
         """Run a forward pass and return every layer's output, in order (``len(self)`` arrays).
@@ -372,7 +377,7 @@ class Sequential(Layer):
         x = self.check_input(x)
         outs = []
         for layer in self._layers:
-            x = _forward_named(layer, x, training)
+            x = layer(x, training=training)
             outs.append(x)
         return outs
 

@@ -319,13 +319,9 @@ class Adam(Optimizer):
                 "exp_avg_sq": np.zeros_like(p.value), "scratch": np.empty_like(p.value)}
 
     def _update(self, p, state, lr):
-        g = self._decayed_grad(p, state)                 # g <- grad + weight_decay w
-        self._adam_step(p, g, state, lr)
-
-    def _adam_step(self, p, g, state, lr):
-        """The moment updates and the bias-corrected step, shared with `AdamW`."""
         beta1, beta2 = self.betas
         t = state["step"]
+        g = self._decayed_grad(p, state)                 # g <- grad + weight_decay w
         m, v, u = state["exp_avg"], state["exp_avg_sq"], state["scratch"]
         m *= beta1                                       # m <- beta1 m + (1 - beta1) g
         np.multiply(g, 1.0 - beta1, out=u)
@@ -364,7 +360,10 @@ class AdamW(Adam):
 
     def _update(self, p, state, lr):
         p.value *= 1.0 - lr * self.weight_decay          # decoupled decay first
-        self._adam_step(p, p.grad, state, lr)            # then Adam on the plain gradient
+        super()._update(p, state, lr)                    # then Adam on the plain gradient
+
+    def _decayed_grad(self, p, state):
+        return p.grad                                    # the decay never enters m or v
 
 
 # -- AdaGrad --------------------------------------------------------------------------------

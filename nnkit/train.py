@@ -339,6 +339,10 @@ class _TrainingStep:
         except NonFiniteError as exc:
             raise self._diverged("an activation or the output became NaN/inf", epoch, b,
                                  detail=f" ({exc})") from exc
+        except ValueError:  # NumPy rejected a shape: let the model name the layer, if it can
+            if hasattr(self.model, "find_misfit"):
+                self.model.find_misfit(Xb)
+            raise
         if not math.isfinite(loss):
             raise self._diverged(f"the loss is {loss}", epoch, b)
         self.model.backward(self.loss_fn.backward())

@@ -346,4 +346,8 @@ def test_a_list_of_layers_is_refused_with_the_fix(rng):
 def test_sequential_still_names_the_layer_whose_input_does_not_fit(rng):
     model = Sequential(Dense(4, 8, rng=rng), ReLU(), Dense(16, 3, rng=rng))
     with pytest.raises(ShapeError, match=r"Sequential\[2\] \(Dense 16->3\)"):
-        model.forward(np.ones((5, 4)))  # found without checking every layer on every call
+        model(np.ones((5, 4)))  # found without checking every layer on every call
+    from nnkit import SGD, MSELoss, fit
+    with pytest.raises(ShapeError, match=r"Sequential\[2\] \(Dense 16->3\)"):
+        fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), np.ones((5, 4)), np.ones((5, 3)),
+            epochs=1, shuffle=False)
