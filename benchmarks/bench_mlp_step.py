@@ -172,6 +172,15 @@ def _run_worker(python, framework, args):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _median_rounds(rounds):
+    """One worker report whose times are the medians over the rounds, case by case."""
+    merged = dict(rounds[0], results=[dict(r) for r in rounds[0]["results"]])
+    for i, row in enumerate(merged["results"]):
+        times = sorted(rnd["results"][i]["seconds"] for rnd in rounds)
+        row["seconds"] = times[len(times) // 2]
+    return merged
+
+
 def _torch_available(python):
     probe = subprocess.run([python, "-c", "import torch"], capture_output=True)
     return probe.returncode == 0
@@ -185,6 +194,8 @@ def main(argv=None):
                         help="python interpreter with torch installed (default: this one)")
     parser.add_argument("--no-torch", action="store_true", help="time nnkit only")
     parser.add_argument("--repeats", type=int, default=7, help="timing runs per case (median)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating nnkit/torch worker runs; the median round is reported")
     parser.add_argument("--min-time", type=float, default=0.2,
                         help="seconds each timing run lasts at least")
     parser.add_argument("--save", action="store_true", help="write JSON to benchmarks/results/")
@@ -206,15 +217,20 @@ def main(argv=None):
         print(json.dumps(worker_torch(args.repeats, args.min_time, args.threads)))
         return
 
-    nn = _run_worker(sys.executable, "nnkit", args)
     torch_python = args.torch_python or sys.executable
-    th = None
-    if not args.no_torch:
-        if _torch_available(torch_python):
-            th = _run_worker(torch_python, "torch", args)
-        else:
-            print(f"(torch not importable from {torch_python}: timing nnkit only; "
-                  "pass --torch-python)\n")
+    use_torch = not args.no_torch and _torch_available(torch_python)
+    if not args.no_torch and not use_torch:
+        print(f"(torch not importable from {torch_python}: timing nnkit only; "
+              "pass --torch-python)\n")
+    # alternate the two workers round by round, so that a change in the machine's load
+    # affects both; each case's time is the median over the rounds
+    nn_rounds, th_rounds = [], []
+    for _ in range(args.rounds):
+        nn_rounds.append(_run_worker(sys.executable, "nnkit", args))
+        if use_torch:
+            th_rounds.append(_run_worker(torch_python, "torch", args))
+    nn = _median_rounds(nn_rounds)
+    th = _median_rounds(th_rounds) if th_rounds else None
 
     header = f"{'model':<20} {'batch':>5} {'dtype':<8} {'nnkit ms':>9}"
     if th:
