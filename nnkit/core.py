@@ -86,6 +86,15 @@ class Parameter:
         return f"Parameter(shape={self.value.shape}, dtype={self.value.dtype}{frozen})"
 
 
+def _holds_layers(value) -> bool:
+    """True for a list, tuple, set or dict with a Layer among its items (or values)."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple, set, frozenset)):
+        return False
+    return any(isinstance(v, Layer) for v in value)
+
+
 class Layer:
     """Base class: a forward/backward pair with its own cache and named parameters.
 
@@ -101,8 +110,8 @@ class Layer:
 
     Parameters are `Parameter` attributes; sub-layers are `Layer` attributes. `children()`
     is the one walk over them, used by `named_parameters()`, `modules()`, the optimizers,
-    the regularizers and the callbacks. A list or tuple of layers is refused (their
-    parameters would be silently never trained): keep sub-layers in a `Sequential`.
+    the regularizers and the callbacks. A list, tuple, set or dict of layers is refused (their
+    parameters would silently never be trained): keep sub-layers in a `Sequential`.
     """
 
     #: Whether `backward` must return dL/dx. False for a layer whose input is data:
@@ -133,11 +142,12 @@ class Layer:
         for name, value in vars(self).items():
             if isinstance(value, Layer):
                 yield name, value
-            elif isinstance(value, (list, tuple)) and any(isinstance(v, Layer) for v in value):
+            elif _holds_layers(value):
                 raise NNKitError(
                     f"{type(self).__name__}.{name} is a {type(value).__name__} of layers, whose "
                     "parameters nnkit would never find (so never train): keep sub-layers in a "
-                    f"Sequential, e.g. self.{name.lstrip('_')} = Sequential(*layers)."
+                    f"Sequential, e.g. self.{name.lstrip('_')} = Sequential(*layers), or give "
+                    "each its own attribute."
                 )
 
     def modules(self) -> Iterator[Layer]:

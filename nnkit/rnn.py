@@ -2,9 +2,9 @@
 
 A sequence layer unrolls one cell (`nnkit.rnn_cells`) in time::
 
-    state_{-1} = h0 (zeros if not given)
+    state_{-1} = layer.initial_state (zeros if None)
     state_t    = cell(x[:, t], state_{t-1})          t = 0, ..., T-1
-    outputs[:, t] = h_t
+    outputs[:, t] = h_t;  layer.final_state = state_{T-1}
 
 and backpropagation through time (BPTT) is the same loop reversed: at step t the
 gradient arriving at h_t is ``dL/doutputs[:, t]`` plus what step t+1 sent back.
@@ -12,8 +12,10 @@ gradient arriving at h_t is ``dL/doutputs[:, t]`` plus what step t+1 sent back.
 Layers: `RNN` (tanh or ReLU), `GatedRNN` (the chapter's simplified gated cell), `LSTM`,
 `GRU`, all with PyTorch's parameter names, shapes and gate order (``weight_ih``,
 ``weight_hh``, ``bias_ih``, ``bias_hh``; ``torch.nn.LSTM`` calls them ``weight_ih_l0``
-and so on, see `load_torch_state_dict`). `SequenceRegressor` puts a dense read-out on
-the last state. The analysis helpers for the vanishing/exploding-gradient figures
+and so on, see `load_torch_state_dict`). They keep the Layer contract: `forward` returns
+an array (all states, or the last one with ``return_sequences=False``) and `backward`
+returns dL/dx, so they compose in a `Sequential`. `SequenceRegressor` puts a dense read-out
+on the last state. The analysis helpers for the vanishing/exploding-gradient figures
 (`step_jacobians`, `grad_norm_vs_distance`, `jacobian_product_singular_values`,
 `scale_spectral_radius`) live in `nnkit.theory.recurrent`.
 """

@@ -342,6 +342,13 @@ def test_a_list_of_layers_is_refused_with_the_fix(rng):
     with pytest.raises(NNKitError, match=r"Listed.blocks is a list of layers.*Sequential"):
         Listed().parameters()
 
+    class Named(Layer):
+        def __init__(self):
+            self._parts = {"a": Dense(2, 2, rng=rng)}
+
+    with pytest.raises(NNKitError, match=r"Named._parts is a dict of layers.*Sequential"):
+        list(Named().modules())
+
 
 def test_sequential_still_names_the_layer_whose_input_does_not_fit(rng):
     model = Sequential(Dense(4, 8, rng=rng), ReLU(), Dense(16, 3, rng=rng))
