@@ -271,11 +271,11 @@ def fit(model, loss_fn, optimizer, X, y, *, epochs: int, batch_size: int = 32,
             if _callbacks_stop(callbacks, epoch, logs, model):
                 history.stopped_epoch = epoch
                 break
-    finally:
+    finally:  # also after an error: no half-done state (flag restored, progress bar closed)
         model.needs_input_grad = saved_flag
-    for cb in callbacks:
-        if hasattr(cb, "on_train_end"):
-            cb.on_train_end(model)
+        for cb in callbacks:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(model)
     return history
 
 

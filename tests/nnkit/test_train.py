@@ -200,6 +200,7 @@ def test_huge_lr_names_the_step_and_parameter():
     assert err.parameter in {"0.weight", "0.bias", "2.weight", "2.bias"}
     assert f"'{err.parameter}'" in str(err) and "epoch 0, batch 0" in str(err)
     assert "learning rate" in str(err)
+    assert model.needs_input_grad is True  # restored after the error too
 
 
 def test_large_lr_diverges_with_a_clear_error():
