@@ -19,6 +19,7 @@ _EXPORTS = {
     "ShapeError": "core",
     "BackwardBeforeForwardError": "core",
     "NonFiniteError": "core",
+    "RNGError": "core",
     # layers
     "Dense": "layers",
     "Dropout": "layers",
@@ -56,6 +57,9 @@ _EXPORTS = {
     "batches": "train",
     "EarlyStopping": "train",
     "History": "train",
+    "PrintLogs": "callbacks",
+    "ProgressBar": "callbacks",
+    "predict_classes": "train",
     "clip_grad_norm_": "optim",
     "clip_grad_value_": "optim",
     "TrainingDivergedError": "train",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from .core import Layer, NNKitError, Parameter, ShapeError, as_float_array
+from .core import Layer, NNKitError, Parameter, ShapeError
 
 __all__ = [
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU",
@@ -25,17 +25,13 @@ __all__ = [
 
 
 class _Activation(Layer):
-    """Shared plumbing: input casting, the cache, the grad-shape check."""
+    """Shared plumbing: the cache and the grad-shape check (inputs are checked by `__call__`)."""
 
     def __init__(self):
         self._cache = None  # whatever backward needs, set by forward
 
-    def _input(self, x) -> np.ndarray:
-        return as_float_array(x, self)
-
     def _grad(self, grad) -> tuple:
         cache = self._require_cache(self._cache)
-        grad = as_float_array(grad, self, "gradient passed to backward")
         if grad.shape != cache[0].shape:
             raise ShapeError(
                 f"{self.name}.backward: expected a gradient of shape {cache[0].shape} (the "
@@ -51,7 +47,6 @@ class Identity(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return x
 
@@ -70,7 +65,6 @@ class Step(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return F.step(x)
 
@@ -86,7 +80,7 @@ class Sigmoid(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        a = F.sigmoid(self._input(x))
+        a = F.sigmoid(x)
         self._cache = (a,)
         return a
 
@@ -105,7 +99,7 @@ class Tanh(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        a = np.tanh(self._input(x))
+        a = np.tanh(x)
         self._cache = (a,)
         return a
 
@@ -124,7 +118,7 @@ class ReLU(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        a = np.maximum(self._input(x), 0.0)
+        a = np.maximum(x, 0.0)
         self._cache = (a,)
         return a
 
@@ -144,7 +138,6 @@ class LeakyReLU(_Activation):
         self.alpha = float(alpha)
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return F.leaky_relu(x, self.alpha)
 
@@ -186,7 +179,6 @@ class PReLU(_Activation):
         return alpha.reshape((self.num_parameters,) + (1,) * (x.ndim - 2))  # (C, 1, ...)
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return F.prelu(x, self._alpha(x))
 
@@ -217,7 +209,6 @@ class ELU(_Activation):
         self.alpha = float(alpha)
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return F.elu(x, self.alpha)
 
@@ -236,7 +227,6 @@ class GELU(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return F.gelu(x)
 
@@ -252,7 +242,6 @@ class Swish(_Activation):
     """
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         self._cache = (x,)
         return F.swish(x)
 
@@ -279,7 +268,6 @@ class Softmax(_Activation):
         self.dim = int(dim)
 
     def forward(self, x, *, training=False):
-        x = self._input(x)
         if x.ndim == 0 or not -x.ndim <= self.dim < x.ndim:
             raise ShapeError(
                 f"{self.name}: cannot normalize along dim={self.dim} of an input of shape "

@@ -2,7 +2,9 @@
 
 A callback watches training from outside the loop: `fit` calls ``on_train_begin(model)``,
 ``on_epoch_end(epoch, logs, model)`` after every epoch (returning True stops training) and
-``on_train_end(model)``. `EarlyStopping` (chapter 6) is the one the book uses.
+``on_train_end(model)``. `EarlyStopping` (chapter 6) is the one the book uses; `PrintLogs`
+prints a line per epoch, `ProgressBar` shows a tqdm bar, and a learning-rate scheduler from
+`nnkit.schedules` is a callback too (it steps once per epoch).
 """
 
 from __future__ import annotations
@@ -11,15 +13,9 @@ import math
 
 import numpy as np
 
-from nnkit.core import Layer, NNKitError
+from nnkit.core import NNKitError, positive_int
 
-__all__ = ["History", "Callback", "EarlyStopping"]
-
-
-def _positive_int(value, who, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NNKitError(f"{who}: {name} must be a positive integer, got {value!r}.")
-    return int(value)
+__all__ = ["History", "Callback", "EarlyStopping", "PrintLogs", "ProgressBar"]
 
 
 # -- history and callbacks -------------------------------------------------------------------
@@ -45,36 +41,22 @@ class History(dict):
         self.epochs: list[int] = []
         self.stopped_epoch: int | None = None
 
+    def record(self, epoch: int, logs: dict) -> None:
+        """Append one epoch's logs (a key seen for the first time gets a new list)."""
+        for key, value in logs.items():
+            self.setdefault(key, []).append(value)
+        self.epochs.append(epoch)
+
     def __repr__(self):
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.items() if v)
         return f"History({len(self.epochs)} epochs; last: {last})"
-
-
-def _walk_layers(model):
-    """Every layer inside `model` once (Sequential children and Layer attributes)."""
-    stack, seen = [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen or not isinstance(layer, Layer):
-            continue
-        seen.add(id(layer))
-        yield layer
-        children = list(vars(layer).values())
-        inner = getattr(layer, "_layers", None)
-        if isinstance(inner, (list, tuple)):
-            children += list(inner)
-        for obj in children:
-            if isinstance(obj, Layer):
-                stack.append(obj)
-            elif isinstance(obj, (list, tuple)):
-                stack.extend(o for o in obj if isinstance(o, Layer))
 
 
 def _snapshot(model):
     """Copies of every parameter value and every public array buffer (BatchNorm's running stats)."""
     params = [(p, p.value.copy()) for p in model.parameters()]
     buffers = [(layer, attr, arr.copy())
-               for layer in _walk_layers(model)
+               for layer in model.modules()
                for attr, arr in vars(layer).items()
                if not attr.startswith("_") and isinstance(arr, np.ndarray)]
     return params, buffers
@@ -129,7 +111,7 @@ class EarlyStopping(Callback):
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss",
                  restore_best: bool = True, mode: str | None = None):
-        self.patience = _positive_int(patience, "EarlyStopping", "patience")
+        self.patience = positive_int(patience, "EarlyStopping", "patience")
         self.min_delta = float(min_delta)
         if self.min_delta < 0:
             raise NNKitError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}.")
@@ -180,3 +162,41 @@ class EarlyStopping(Callback):
     def __repr__(self):
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
                 f"best={self.best}, best_epoch={self.best_epoch})")
+
+
+class PrintLogs(Callback):
+    """Print one line per epoch: ``epoch 3/20  loss 0.412  val_loss 0.398``.
+
+    `epochs` (optional) is only used to print the total.
+    """
+
+    def __init__(self, epochs: int | None = None):
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs, model):
+        total = "" if self.epochs is None else f"/{self.epochs}"
+        print(f"epoch {epoch + 1}{total}  " + "  ".join(f"{k} {v:.4g}" for k, v in logs.items()))
+        return False
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar over the epochs showing the latest logs (tqdm is imported only here)."""
+
+    def __init__(self, epochs: int | None = None):
+        self.epochs = epochs
+        self._bar = None
+
+    def on_train_begin(self, model) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=self.epochs, desc="fit", unit="epoch")
+
+    def on_epoch_end(self, epoch, logs, model):
+        self._bar.update(1)
+        self._bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+        return False
+
+    def on_train_end(self, model) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

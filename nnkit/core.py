@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "Parameter", "Layer", "NNKitError", "ShapeError", "NonFiniteError",
-    "BackwardBeforeForwardError",
+    "BackwardBeforeForwardError", "RNGError",
 ]
 
 
@@ -32,6 +32,10 @@ class ShapeError(NNKitError):
 
 class NonFiniteError(NNKitError):
     """An array arrived containing NaN or infinity (often a sign of a diverging training run)."""
+
+
+class RNGError(NNKitError, TypeError):
+    """A function or layer that draws random numbers got no `np.random.Generator`."""
 
 
 class BackwardBeforeForwardError(RuntimeError):
@@ -82,17 +86,37 @@ class Parameter:
         return f"Parameter(shape={self.value.shape}, dtype={self.value.dtype}{frozen})"
 
 
+def _holds_layers(value) -> bool:
+    """True for a list, tuple, set or dict with a Layer among its items (or values)."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple, set, frozenset)):
+        return False
+    return any(isinstance(v, Layer) for v in value)
+
+
 class Layer:
     """Base class: a forward/backward pair with its own cache and named parameters.
 
-    Subclasses implement `forward(x, *, training=False)` and `backward(grad)` and
-    register parameters as attributes of type `Parameter`; `named_parameters()`
-    finds them (and those of child layers) in attribute order.
+    The contract every layer keeps (recurrent ones included):
+
+    - ``forward(x, *, training=False) -> array``: the output; keeps in the layer's cache
+      what backward needs. It trusts its input: calling the layer, ``layer(x)``, first runs
+      ``check_input(x)`` (dtype, shape, finiteness), once, at the boundary.
+    - ``backward(grad) -> array``: given dL/d(output), accumulates the parameters'
+      ``.grad`` and returns dL/d(input). A layer whose input is data sets
+      ``needs_input_grad = False`` (as `fit` does for the model it trains): it may then
+      skip that last product and return None.
+
+    Parameters are `Parameter` attributes; sub-layers are `Layer` attributes. `children()`
+    is the one walk over them, used by `named_parameters()`, `modules()`, the optimizers,
+    the regularizers and the callbacks. A list, tuple, set or dict of layers is refused (their
+    parameters would silently never be trained): keep sub-layers in a `Sequential`.
     """
 
-    #: True for layers whose training-mode forward draws random numbers (`Dropout`):
-    #: `Sequential` then passes its `rng` argument on to them.
-    uses_rng: bool = False
+    #: Whether `backward` must return dL/dx. False for a layer whose input is data:
+    #: it may skip that product and return None (PyTorch skips it too).
+    needs_input_grad: bool = True
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -100,19 +124,61 @@ class Layer:
     def backward(self, grad: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def __call__(self, x: np.ndarray, *, training: bool = False, **kwargs) -> np.ndarray:
-        return self.forward(x, training=training, **kwargs)
+    def check_input(self, x) -> np.ndarray:
+        """Validate and convert an input once, at the boundary: a float array of finite values.
 
-    # -- parameters ---------------------------------------------------------------
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Yield `(name, parameter)` pairs, names dotted as in PyTorch (`"0.weight"`)."""
-        for attr, obj in vars(self).items():
-            if attr.startswith("_"):
+        Layers with a fixed input shape or dtype override this to check them too.
+        """
+        x = as_float_array(x, self)
+        check_finite(x, self)
+        return x
+
+    def __call__(self, x, *, training: bool = False) -> np.ndarray:
+        return self.forward(self.check_input(x), training=training)
+
+    # -- the walk over sub-layers and parameters -------------------------------------------------
+    def children(self) -> Iterator[tuple[str, Layer]]:
+        """Yield `(name, layer)` for every direct sub-layer, in attribute order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Layer):
+                yield name, value
+            elif _holds_layers(value):
+                raise NNKitError(
+                    f"{type(self).__name__}.{name} is a {type(value).__name__} of layers, whose "
+                    "parameters nnkit would never find (so never train): keep sub-layers in a "
+                    f"Sequential, e.g. self.{name.lstrip('_')} = Sequential(*layers), or give "
+                    "each its own attribute."
+                )
+
+    def modules(self) -> Iterator[Layer]:
+        """This layer and every layer inside it, each once (depth first, in order)."""
+        seen: set[int] = set()
+        stack: list[Layer] = [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
                 continue
+            seen.add(id(layer))
+            yield layer
+            stack.extend(reversed([child for _, child in layer.children()]))
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield `(name, parameter)` pairs, names dotted as in PyTorch (`"0.weight"`).
+
+        A parameter shared by two places is yielded once, under its first name.
+        """
+        seen: set[int] = set()
+        for name, p in self._named_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        for attr, obj in vars(self).items():
             if isinstance(obj, Parameter):
                 yield prefix + attr, obj
-            elif isinstance(obj, Layer):
-                yield from obj.named_parameters(prefix + attr + ".")
+        for name, child in self.children():
+            yield from child._named_parameters(f"{prefix}{name}.")
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
@@ -201,3 +267,45 @@ def check_finite(x: np.ndarray, who, what: str = "input") -> None:
         f"value(s) (first at index {first}). Check the data, or, during training, lower the "
         "learning rate: values usually blow up after too large a step."
     )
+
+
+def require_rng(rng, who) -> np.random.Generator:
+    """Return `rng` if it is an `np.random.Generator`, else raise `RNGError` naming `who`.
+
+    The one randomness rule of nnkit: every function or layer that draws random numbers
+    takes ``rng`` explicitly and nothing draws from hidden or global state.
+    """
+    if not isinstance(rng, np.random.Generator):
+        got = "nothing" if rng is None else f"a {type(rng).__name__}"
+        raise RNGError(
+            f"{_who(who)} draws random numbers and needs rng=np.random.Generator, got {got}; "
+            "pass rng=np.random.default_rng(seed) (same seed, same result)."
+        )
+    return rng
+
+
+def positive_int(value, who, name: str) -> int:
+    """`value` as an int if it is an integer >= 1, else raise `NNKitError` naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise NNKitError(f"{_who(who)}: {name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def check_xy(X, y, who) -> tuple[np.ndarray, np.ndarray | None]:
+    """`X` and `y` as arrays with one sample per row and the same number of rows.
+
+    `y` may be None. Shapes: ``X`` (n, ...), ``y`` (n, ...) with n >= 1.
+    """
+    X = np.asarray(X)
+    if X.ndim < 1 or X.shape[0] < 1:
+        raise NNKitError(
+            f"{_who(who)}: X must have one sample per row and at least one row, got shape {X.shape}."
+        )
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim < 1 or y.shape[0] != X.shape[0]:
+            raise NNKitError(
+                f"{_who(who)}: X and y need the same number of rows (one target per sample), "
+                f"got X {X.shape} and y {y.shape}."
+            )
+    return X, y

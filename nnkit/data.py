@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from nnkit.core import NNKitError
+from nnkit.core import NNKitError, check_xy, require_rng
 
 __all__ = [
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs",
@@ -28,16 +28,6 @@ __all__ = [
 
 
 # -- argument checks -----------------------------------------------------------------------
-def _rng(rng, who: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        got = "nothing" if rng is None else f"a {type(rng).__name__}"
-        raise NNKitError(
-            f"{who}: rng must be an np.random.Generator, got {got}; pass "
-            "rng=np.random.default_rng(seed) so the data are reproducible."
-        )
-    return rng
-
-
 def _count(n, who: str, name: str = "n", minimum: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
         raise NNKitError(f"{who}: {name} must be an integer >= {minimum}, got {n!r}.")
@@ -66,7 +56,7 @@ def make_xor(n: int, *, noise: float = 0.2, rng: np.random.Generator | None = No
     Shapes: returns ``X`` (n, 2) float64 and ``y`` (n,) int64.
     """
     n = _count(n, "make_xor")
-    rng = _rng(rng, "make_xor")
+    rng = require_rng(rng, "make_xor")
     noise = _noise(noise, "make_xor")
     corner = _balanced_labels(n, 4, rng)                             # (n,) 0..3
     signs = np.stack([np.where(corner & 1, 1.0, -1.0),
@@ -85,7 +75,7 @@ def make_moons(n: int, *, noise: float = 0.1, rng: np.random.Generator | None = 
     Shapes: returns ``X`` (n, 2) float64 and ``y`` (n,) int64.
     """
     n = _count(n, "make_moons")
-    rng = _rng(rng, "make_moons")
+    rng = require_rng(rng, "make_moons")
     noise = _noise(noise, "make_moons")
     y = _balanced_labels(n, 2, rng)                                  # (n,)
     s = rng.uniform(0.0, np.pi, n)                                   # (n,)
@@ -105,7 +95,7 @@ def make_circles(n: int, *, noise: float = 0.05, factor: float = 0.5,
     Shapes: returns ``X`` (n, 2) float64 and ``y`` (n,) int64.
     """
     n = _count(n, "make_circles")
-    rng = _rng(rng, "make_circles")
+    rng = require_rng(rng, "make_circles")
     noise = _noise(noise, "make_circles")
     if not 0.0 < factor < 1.0:
         raise NNKitError(
@@ -132,7 +122,7 @@ def make_spirals(n: int, *, n_classes: int = 2, noise: float = 0.1, turns: float
     """
     n = _count(n, "make_spirals")
     k = _count(n_classes, "make_spirals", "n_classes", minimum=2)
-    rng = _rng(rng, "make_spirals")
+    rng = require_rng(rng, "make_spirals")
     noise = _noise(noise, "make_spirals")
     y = _balanced_labels(n, k, rng)                                  # (n,)
     r = rng.uniform(0.05, 1.0, n)                                    # (n,)
@@ -153,7 +143,7 @@ def make_blobs(n: int, *, centers=3, std: float = 1.0, n_features: int = 2, box=
     Shapes: returns ``X`` (n, d) float64 and ``y`` (n,) int64.
     """
     n = _count(n, "make_blobs")
-    rng = _rng(rng, "make_blobs")
+    rng = require_rng(rng, "make_blobs")
     std = _noise(std, "make_blobs")
     if np.ndim(centers) == 0:
         k = _count(centers, "make_blobs", "centers")
@@ -186,7 +176,7 @@ def make_regression_1d(n: int, *, noise: float = 0.1, rng: np.random.Generator |
     Shapes: returns ``X`` (n, 1) and ``y`` (n, 1), float64.
     """
     n = _count(n, "make_regression_1d")
-    rng = _rng(rng, "make_regression_1d")
+    rng = require_rng(rng, "make_regression_1d")
     noise = _noise(noise, "make_regression_1d")
     x = np.sort(rng.uniform(low, high, n))                           # (n,)
     f = np.asarray(fn(x), dtype=np.float64)
@@ -212,7 +202,7 @@ def make_sinusoids(n: int, *, freqs=(1, 5), amps=(1.0, 0.5), noise: float = 0.0,
     Shapes: returns ``X`` (n, 1) and ``y`` (n, 1), float64.
     """
     n = _count(n, "make_sinusoids")
-    rng = _rng(rng, "make_sinusoids")
+    rng = require_rng(rng, "make_sinusoids")
     noise = _noise(noise, "make_sinusoids")
     freqs, amps = np.atleast_1d(np.asarray(freqs, float)), np.atleast_1d(np.asarray(amps, float))
     if freqs.shape != amps.shape or freqs.ndim != 1:
@@ -257,18 +247,6 @@ def load_iris():
 
 
 # -- splitting -------------------------------------------------------------------------------
-def _check_xy(X, y, who):
-    X = np.asarray(X)
-    if y is not None:
-        y = np.asarray(y)
-        if y.shape[:1] != X.shape[:1]:
-            raise NNKitError(
-                f"{who}: X and y need the same number of rows,"
-                f" got {X.shape[0]} and {y.shape[0]}."
-            )
-    return X, y
-
-
 def _fraction(value, who, name):
     value = float(value)
     if not 0.0 <= value < 1.0:
@@ -305,8 +283,8 @@ def train_test_split(X, y, *, test: float = 0.2, rng: np.random.Generator | None
     Shapes: ``X`` (n, ...) and ``y`` (n, ...) -> ``X_train, X_test, y_train, y_test`` in
     scikit-learn's order, with about ``(1 - test) n`` and ``test n`` rows.
     """
-    X, y = _check_xy(X, y, "train_test_split")
-    rng = _rng(rng, "train_test_split")
+    X, y = check_xy(X, y, "train_test_split")
+    rng = require_rng(rng, "train_test_split")
     test = _fraction(test, "train_test_split", "test")
     tr, te = _split_indices(len(X), [test], y if stratify else None, rng)
     return X[tr], X[te], y[tr], y[te]
@@ -323,8 +301,8 @@ def train_val_test_split(X, y, *, val: float = 0.2, test: float = 0.2,
     ``X_train, X_val, X_test, y_train, y_val, y_test`` with about ``(1 - val - test) n``,
     ``val n`` and ``test n`` rows.
     """
-    X, y = _check_xy(X, y, "train_val_test_split")
-    rng = _rng(rng, "train_val_test_split")
+    X, y = check_xy(X, y, "train_val_test_split")
+    rng = require_rng(rng, "train_val_test_split")
     val = _fraction(val, "train_val_test_split", "val")
     test = _fraction(test, "train_val_test_split", "test")
     if val + test >= 1.0:
@@ -348,7 +326,7 @@ def kfold(n: int, k: int, *, rng: np.random.Generator | None = None, y=None):
     """
     n = _count(n, "kfold")
     k = _count(k, "kfold", "k", minimum=2)
-    rng = _rng(rng, "kfold")
+    rng = require_rng(rng, "kfold")
     if k > n:
         raise NNKitError(f"kfold: cannot make k={k} folds from n={n} samples.")
     if y is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import Layer, NNKitError
+from .core import Layer, NNKitError, require_rng
 
 __all__ = ["numerical_gradient", "check_gradients", "GradCheckReport", "GradCheckRow",
            "relative_error"]
@@ -35,7 +35,7 @@ def numerical_gradient(f, x, h: float = 1e-5) -> np.ndarray:
     """Central-difference gradient of a scalar function `f` of an array, in float64.
 
     Each entry ``x[i]`` is perturbed in place, ``(f(x + h e_i) - f(x - h e_i)) / 2h`` is
-    recorded, and ``x[i]`` is restored exactly. If `x` is a float64 array, `f` is called
+    recorded, and ``x[i]`` is restored exactly, even when `f` raises. If `x` is a float64 array, `f` is called
     with `x` itself (so `f` may also close over it); otherwise (or if `x` is not a
     writeable C-contiguous array) with a float64 copy.
 
@@ -50,11 +50,13 @@ def numerical_gradient(f, x, h: float = 1e-5) -> np.ndarray:
     flat_g = grad.reshape(-1)
     for i in range(flat_x.size):
         old = flat_x[i]
-        flat_x[i] = old + h
-        f_plus = float(f(x))
-        flat_x[i] = old - h
-        f_minus = float(f(x))
-        flat_x[i] = old
+        try:
+            flat_x[i] = old + h
+            f_plus = float(f(x))
+            flat_x[i] = old - h
+            f_minus = float(f(x))
+        finally:  # an error inside f leaves x exactly as it was
+            flat_x[i] = old
         flat_g[i] = (f_plus - f_minus) / (2.0 * h)
     return grad
 
@@ -169,8 +171,8 @@ def check_gradients(model: Layer, loss, X, y, *, h: float = 1e-6, tol: float = 1
     n_samples : int, optional
         Check about this many entries in total, spread over the parameters in proportion
         to their size (at least one each), chosen with `rng`. ``None`` checks every entry.
-    rng : np.random.Generator, optional
-        For the sampling; ``None`` uses ``np.random.default_rng(0)`` (reproducible).
+    rng : np.random.Generator
+        For the sampling; required with `n_samples` (nothing is drawn without it).
     atol : float, optional
         Round-off noise level of the numerical gradient; default
         ``16 * eps * max(|L|, 1) / h`` (a few units in the last place of L, over h).
@@ -182,8 +184,8 @@ def check_gradients(model: Layer, loss, X, y, *, h: float = 1e-6, tol: float = 1
         raise NNKitError(f"check_gradients: model must be an nnkit Layer, got {type(model).__name__}.")
     if n_samples is not None and int(n_samples) < 1:
         raise NNKitError(f"check_gradients: n_samples must be positive or None, got {n_samples}.")
-    if rng is None:
-        rng = np.random.default_rng(0)
+    if n_samples is not None:
+        require_rng(rng, "check_gradients (n_samples draws which entries to check)")
     named = list(model.named_parameters())
     if not named:
         raise NNKitError(f"check_gradients: {model.name} has no parameters to check.")

@@ -20,22 +20,13 @@ import math
 
 import numpy as np
 
-from .core import NNKitError
+from .core import NNKitError, require_rng
 
 __all__ = [
     "zeros", "ones", "constant", "uniform", "normal", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "he_uniform", "he_normal", "calculate_gain",
     "compute_fans", "get",
 ]
-
-
-def _require_rng(rng, who: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"init.{who} draws random numbers and needs an np.random.Generator as `rng`, "
-            f"got {type(rng).__name__}; create one with rng = np.random.default_rng(seed)."
-        )
-    return rng
 
 
 def _shape(shape) -> tuple[int, ...]:
@@ -105,13 +96,13 @@ def constant(shape, rng=None, dtype=np.float64, *, value: float = 0.0) -> np.nda
 
 def uniform(shape, rng, dtype=np.float64, *, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """Uniform on [low, high) (PyTorch's defaults 0 and 1)."""
-    rng = _require_rng(rng, "uniform")
+    rng = require_rng(rng, "init.uniform")
     return _cast(rng.uniform(low, high, size=_shape(shape)), dtype)
 
 
 def normal(shape, rng, dtype=np.float64, *, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
     """Normal with the given mean and standard deviation (PyTorch's defaults 0 and 1)."""
-    rng = _require_rng(rng, "normal")
+    rng = require_rng(rng, "init.normal")
     return _cast(rng.normal(mean, std, size=_shape(shape)), dtype)
 
 
@@ -120,7 +111,7 @@ def normal(shape, rng, dtype=np.float64, *, mean: float = 0.0, std: float = 1.0)
 
 def xavier_uniform(shape, rng, dtype=np.float64, *, gain: float = 1.0) -> np.ndarray:
     """Uniform on ±gain sqrt(6 / (fan_in + fan_out)): variance gain^2 2 / (fan_in + fan_out)."""
-    rng = _require_rng(rng, "xavier_uniform")
+    rng = require_rng(rng, "init.xavier_uniform")
     fan_in, fan_out = compute_fans(shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _cast(rng.uniform(-bound, bound, size=_shape(shape)), dtype)
@@ -128,7 +119,7 @@ def xavier_uniform(shape, rng, dtype=np.float64, *, gain: float = 1.0) -> np.nda
 
 def xavier_normal(shape, rng, dtype=np.float64, *, gain: float = 1.0) -> np.ndarray:
     """Normal with std gain sqrt(2 / (fan_in + fan_out))."""
-    rng = _require_rng(rng, "xavier_normal")
+    rng = require_rng(rng, "init.xavier_normal")
     fan_in, fan_out = compute_fans(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _cast(rng.normal(0.0, std, size=_shape(shape)), dtype)
@@ -151,7 +142,7 @@ def kaiming_uniform(shape, rng, dtype=np.float64, *, a: float = 0.0, mode: str =
 
     Defaults as PyTorch: fan_in mode, ``leaky_relu`` with slope ``a = 0``, i.e. ReLU's gain.
     """
-    rng = _require_rng(rng, "kaiming_uniform")
+    rng = require_rng(rng, "init.kaiming_uniform")
     bound = math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity)
     return _cast(rng.uniform(-bound, bound, size=_shape(shape)), dtype)
 
@@ -159,7 +150,7 @@ def kaiming_uniform(shape, rng, dtype=np.float64, *, a: float = 0.0, mode: str =
 def kaiming_normal(shape, rng, dtype=np.float64, *, a: float = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu") -> np.ndarray:
     """Normal with std gain / sqrt(fan) (sqrt(2 / n_in) for ReLU), defaults as PyTorch."""
-    rng = _require_rng(rng, "kaiming_normal")
+    rng = require_rng(rng, "init.kaiming_normal")
     std = _kaiming_std(shape, a, mode, nonlinearity)
     return _cast(rng.normal(0.0, std, size=_shape(shape)), dtype)
 

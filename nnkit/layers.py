@@ -21,14 +21,15 @@ import numpy as np
 
 from . import init as _init
 from .core import (
-    Layer, NNKitError, Parameter, ShapeError, as_float_array, check_finite,
+    Layer, NNKitError, Parameter, ShapeError, as_float_array, check_finite, positive_int,
+    require_rng,
 )
 
 __all__ = ["Dense", "Dropout", "BatchNorm", "Sequential"]
 
 
 def _check_grad(layer: Layer, grad, shape: tuple) -> np.ndarray:
-    grad = as_float_array(grad, layer, "gradient passed to backward")
+    """The shape check every backward keeps (a tuple comparison: nothing else is re-validated)."""
     if grad.shape != shape:
         raise ShapeError(
             f"{layer.name}.backward: expected a gradient of shape {shape} (the shape of the "
@@ -53,10 +54,15 @@ class Dense(Layer):
     bias_init : callable or str, optional
         Initializer for the bias. ``None`` means PyTorch's uniform ±1/sqrt(n_in) when `init`
         is ``None`` and zeros when an `init` is given (the convention of chapter 5).
-    rng : np.random.Generator, optional
-        Source of the initial values; ``None`` uses a fresh ``np.random.default_rng()``.
+    rng : np.random.Generator
+        Source of the initial values (required, as for everything in nnkit that draws).
     dtype : float32 or float64
-        dtype of the parameters; inputs are cast to it, so a float32 layer stays float32.
+        dtype of the parameters; ``layer(x)`` casts inputs to it, so a float32 layer stays
+        float32.
+
+    The input is cached by reference, not copied (PyTorch does the same): if the caller
+    changes the input array in place between ``forward`` and ``backward``, ``backward``
+    computes ``dW`` from the changed values. Pass a copy if you must reuse the array.
 
     Shapes
     ------
@@ -66,19 +72,11 @@ class Dense(Layer):
 
     def __init__(self, n_in: int, n_out: int, *, bias: bool = True, init=None,
                  bias_init=None, rng: np.random.Generator | None = None, dtype=np.float64):
-        if int(n_in) < 1 or int(n_out) < 1:
-            raise NNKitError(f"Dense: n_in and n_out must be positive, got {n_in} and {n_out}.")
+        self.n_in, self.n_out = positive_int(n_in, "Dense", "n_in"), positive_int(n_out, "Dense", "n_out")
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise NNKitError(f"Dense: dtype must be float32 or float64, got {dtype}.")
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"Dense: rng must be an np.random.Generator or None, got {type(rng).__name__}; "
-                "create one with np.random.default_rng(seed)."
-            )
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        rng = require_rng(rng, "Dense")
         bound = 1.0 / math.sqrt(self.n_in)
         if init is None:
             W = _init.uniform((self.n_out, self.n_in), rng, dtype, low=-bound, high=bound)
@@ -99,11 +97,9 @@ class Dense(Layer):
         else:
             self.bias = None
         self._x = None  # the cached input, (m, n_in)
-        self._dW = None  # scratch buffer for dW, so backward allocates nothing large
 
-    def forward(self, x, *, training=False):
-        W = self.weight.value
-        x = as_float_array(x, self, dtype=W.dtype)
+    def check_input(self, x):
+        x = as_float_array(x, self, dtype=self.weight.dtype)
         if x.ndim == 0 or x.shape[-1] != self.n_in:
             raise ShapeError(
                 f"{self.name}: expected an input of shape (n, {self.n_in}) (one sample per "
@@ -111,42 +107,36 @@ class Dense(Layer):
                 + (" Did you pass the transpose?" if x.ndim == 2 and x.shape[0] == self.n_in else "")
             )
         check_finite(x, self)
-        lead = x.shape[:-1]
-        x2 = x.reshape(-1, self.n_in)  # (m, n_in)
-        z = x2 @ W.T  # (m, n_out)
+        return x
+
+    def forward(self, x, *, training=False):
+        A = x if x.ndim == 2 else x.reshape(-1, self.n_in)    # (m, n_in)
+        Z = A @ self.weight.value.T                           # (m, n_out)
         if self.bias is not None:
-            z += self.bias.value
-        self._x = x2
-        return z.reshape(lead + (self.n_out,))  # (..., n_out)
+            Z += self.bias.value
+        self._x = A
+        return Z if x.ndim == 2 else Z.reshape(x.shape[:-1] + (self.n_out,))  # (..., n_out)
 
-    def backward(self, grad, *, input_grad: bool = True):
-        """Accumulate dW = delta.T @ x and db = sum(delta) and return dx = delta @ W.
+    def backward(self, grad):
+        """Accumulate dW = delta.T @ A and db = sum(delta) and return dA = delta @ W.
 
-        With ``input_grad=False`` dx is not computed and None is returned: for a first layer
-        that saves about a third of its backward cost (PyTorch skips it too).
+        Returns None instead of dA when ``needs_input_grad`` is False (the input is data).
         """
-        x = self._require_cache(self._x)  # (m, n_in)
-        W = self.weight
-        grad = as_float_array(grad, self, "gradient passed to backward")
-        if grad.shape[-1:] != (self.n_out,) or grad.size != x.shape[0] * self.n_out:
+        A = self._require_cache(self._x)                      # (m, n_in)
+        if grad.shape[-1:] != (self.n_out,) or grad.size != A.shape[0] * self.n_out:
             raise ShapeError(
                 f"{self.name}.backward: expected a gradient of shape (n, {self.n_out}) with the "
-                f"same number of samples as the forward input ({x.shape[0]}), got {grad.shape}."
+                f"same number of samples as the forward input ({A.shape[0]}), got {grad.shape}."
             )
-        lead = grad.shape[:-1]
-        delta = grad.reshape(-1, self.n_out)  # (m, n_out)
-        if W.requires_grad:
-            buf = self._dW
-            if buf is None or buf.dtype != W.grad.dtype or buf.shape != W.grad.shape:
-                buf = self._dW = np.empty_like(W.grad)
-            np.matmul(delta.T, x, out=buf)  # (n_out, n_in)
-            W.grad += buf
+        delta = grad if grad.ndim == 2 else grad.reshape(-1, self.n_out)  # (m, n_out) = dL/dZ
+        if self.weight.requires_grad:
+            self.weight.grad += delta.T @ A                   # (n_out, n_in)
         if self.bias is not None and self.bias.requires_grad:
-            self.bias.grad += delta.sum(axis=0)  # (n_out,)
-        if not input_grad:
-            return None
-        dx = delta @ W.value  # (m, n_in)
-        return dx.reshape(lead + (self.n_in,))
+            self.bias.grad += delta.sum(axis=0)               # (n_out,)
+        if not self.needs_input_grad:
+            return None                                       # the input is data: no dA
+        dA = delta @ self.weight.value                        # (m, n_in) = dL/dA
+        return dA if grad.ndim == 2 else dA.reshape(grad.shape[:-1] + (self.n_in,))
 
     def extra_repr(self):
         return f"{self.n_in}->{self.n_out}" + ("" if self.bias is not None else ", bias=False")
@@ -161,9 +151,8 @@ class Dropout(Layer):
     survivors by ``1 / (1 - p)``, so the expected output equals the input; at inference
     (``training=False``) the identity. Chapter 6 (Regularization).
 
-    The random draws come from an `np.random.Generator`: the one passed to `forward`
-    (``rng=``) if any, else the one given at construction. Training without either raises
-    `NNKitError` (nnkit never uses hidden global random state).
+    The masks are drawn from the `np.random.Generator` given at construction (required,
+    as for everything in nnkit that draws): the same seed gives the same masks.
 
     Attributes
     ----------
@@ -173,32 +162,21 @@ class Dropout(Layer):
     Shapes: ``x`` any shape -> same shape.
     """
 
-    uses_rng = True
-
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None):
         if not 0.0 <= float(p) <= 1.0:
             raise NNKitError(f"Dropout: p is the probability of dropping and must lie in [0, 1], got {p}.")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"Dropout: rng must be an np.random.Generator, got {type(rng).__name__}.")
         self.p = float(p)
-        self.rng = rng
+        self.rng = require_rng(rng, "Dropout")
         self.mask = None
-        self._cache = None  # ("eval", shape) or ("train", mask)
+        self._cache = None  # ("eval", shape) or ("train", mask, scale)
 
-    def forward(self, x, *, training=False, rng: np.random.Generator | None = None):
-        x = as_float_array(x, self)
+    def forward(self, x, *, training=False):
         if not training or self.p == 0.0:
             if training:
                 self.mask = np.ones(x.shape, dtype=bool)
             self._cache = ("eval", x.shape)
             return x
-        rng = rng if rng is not None else self.rng
-        if not isinstance(rng, np.random.Generator):
-            raise NNKitError(
-                f"{self.name}: training=True needs an np.random.Generator to draw the mask; pass "
-                "forward(x, training=True, rng=rng) or build Dropout(p, rng=rng)."
-            )
-        keep = rng.random(x.shape, dtype=x.dtype) >= self.p  # (same as x), True = kept
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p  # (same as x), True = kept
         self.mask = keep
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
         out = np.multiply(x, keep)
@@ -252,14 +230,17 @@ class BatchNorm(Layer):
         self.running_var = np.ones(self.n_features, dtype=dtype)
         self._cache = None
 
-    def forward(self, x, *, training=False):
-        gamma, beta = self.weight.value, self.bias.value
-        x = as_float_array(x, self, dtype=gamma.dtype)
+    def check_input(self, x):
+        x = as_float_array(x, self, dtype=self.weight.dtype)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ShapeError(
                 f"{self.name}: expected an input of shape (n, {self.n_features}), got {x.shape}."
             )
         check_finite(x, self)
+        return x
+
+    def forward(self, x, *, training=False):
+        gamma, beta = self.weight.value, self.bias.value
         n = x.shape[0]
         if training:
             if n < 2:
@@ -310,11 +291,13 @@ class BatchNorm(Layer):
 class Sequential(Layer):
     """Layers applied one after the other; children are named ``"0"``, ``"1"``, ...
 
-    ``forward(x, training=..., rng=...)`` passes `training` to every layer and `rng` to
-    the layers that draw random numbers (`Dropout`); ``backward(grad)`` runs the layers in
-    reverse. Parameters are named like PyTorch's: ``"0.weight"``, ``"0.bias"``, ...
+    ``forward(x, training=...)`` passes `training` to every layer; ``backward(grad)`` runs
+    the layers in reverse. Calling the model, ``model(x)``, checks the input once (with the
+    first layer's `check_input`); the layers inside trust what the previous layer returns.
+    Parameters are named like PyTorch's: ``"0.weight"``, ``"0.bias"``, ...
     ``freeze(i, ...)`` sets ``requires_grad = False`` on the parameters of those layers so
-    optimizers (and the layers' backward) skip them.
+    optimizers (and the layers' backward) skip them. ``needs_input_grad`` is the first
+    layer's: set it to False when the input is data, and the first layer may skip dL/dx.
 
     Shapes: whatever the first layer takes -> whatever the last layer returns.
     """
@@ -326,7 +309,7 @@ class Sequential(Layer):
             if not isinstance(layer, Layer):
                 raise NNKitError(
                     f"Sequential: argument {i} is a {type(layer).__name__}, not a Layer; pass "
-                    "layer objects, e.g. Sequential(Dense(2, 3), ReLU())."
+                    "layer objects, e.g. Sequential(Dense(2, 3, rng=rng), ReLU())."
                 )
             desc = " ".join(s for s in (type(layer).__name__, layer.extra_repr()) if s)
             layer._name = f"Sequential[{i}] ({desc})"
@@ -346,47 +329,64 @@ class Sequential(Layer):
     def __iter__(self) -> Iterator[Layer]:
         return iter(self._layers)
 
-    def named_parameters(self, prefix: str = ""):
+    def children(self):
         for i, layer in enumerate(self._layers):
-            yield from layer.named_parameters(f"{prefix}{i}.")
+            yield str(i), layer
+
+    @property
+    def needs_input_grad(self) -> bool:
+        return self._layers[0].needs_input_grad if self._layers else True
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, flag: bool) -> None:
+        if self._layers:
+            self._layers[0].needs_input_grad = bool(flag)
 
     # -- computation ---------------------------------------------------------------------------
-    def forward(self, x, *, training=False, rng: np.random.Generator | None = None):
+    def check_input(self, x):
+        return self._layers[0].check_input(x) if self._layers else super().check_input(x)
+
+    def forward(self, x, *, training=False):
         for layer in self._layers:
-            if layer.uses_rng:
-                x = layer.forward(x, training=training, rng=rng)
-            else:
-                x = layer.forward(x, training=training)
+            x = layer.forward(x, training=training)
         return x
 
-    def activations(self, x, *, training=False, rng: np.random.Generator | None = None) -> list:
+    def __call__(self, x, *, training=False):
+        x = self.check_input(x)
+        try:
+            return self.forward(x, training=training)
+        except ValueError:  # NumPy rejected a shape inside: name the layer (costs nothing otherwise)
+            self.find_misfit(x)
+            raise
+
+    def find_misfit(self, x) -> None:
+        """Raise the `ShapeError` of the first layer whose input does not fit, if there is one.
+
+        Runs the layers in inference mode, each checking its input, so the error names the
+        layer, the expected and the received shape. `fit` calls it when a step fails.
+        """
+        for layer in self._layers:
+            x = layer(x, training=False)
+
+    def activations(self, x, *, training=False) -> list:
         """Run a forward pass and return every layer's output, in order (``len(self)`` arrays).
 
-        The chapters plot per-layer histograms with it. The caches are filled as by `forward`.
+        The chapters plot per-layer histograms with it. The input is checked as by
+        ``model(x)``; the caches are filled as by `forward`.
         """
+        x = self.check_input(x)
         outs = []
         for layer in self._layers:
-            if layer.uses_rng:
-                x = layer.forward(x, training=training, rng=rng)
-            else:
-                x = layer.forward(x, training=training)
+            x = layer(x, training=training)
             outs.append(x)
         return outs
 
-    def backward(self, grad, *, input_grad: bool = True):
-        """Run every layer's backward in reverse order and return dL/dx.
-
-        ``input_grad=False`` (for a training loop that does not need dL/dx) lets a first
-        `Dense` layer skip computing it; None is returned then.
-        """
-        layers = self._layers
-        for layer in reversed(layers[1:]):
+    def backward(self, grad):
+        """Run every layer's backward in reverse order and return dL/dx (None when
+        ``needs_input_grad`` is False)."""
+        for layer in reversed(self._layers):
             grad = layer.backward(grad)
-        if not layers:
-            return grad
-        if not input_grad and isinstance(layers[0], (Dense, Sequential)):
-            return layers[0].backward(grad, input_grad=False)
-        return layers[0].backward(grad)
+        return grad
 
     # -- freezing ------------------------------------------------------------------------------
     def _set_requires_grad(self, indices, flag: bool) -> None:
@@ -407,10 +407,6 @@ class Sequential(Layer):
     def unfreeze(self, *indices: int) -> None:
         """Train the layers at `indices` again (all layers if none are given)."""
         self._set_requires_grad(indices, True)
-
-    @property
-    def uses_rng(self) -> bool:  # a Sequential containing Dropout needs the rng too
-        return any(layer.uses_rng for layer in self._layers)
 
     def __repr__(self):
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self._layers)]

@@ -2,6 +2,8 @@
 
 ``loss(pred, target)`` returns the loss as a Python float and caches what
 ``loss.backward()`` needs to return dL/dpred (an array shaped like `pred`, in its dtype).
+NaN or infinity in the prediction or the target raises `NonFiniteError` naming it; the
+check runs only when the loss value is not finite, so it costs nothing in a training step.
 Chapter 3 (Losses and backpropagation) derives each gradient.
 
 Shapes
@@ -13,6 +15,8 @@ Shapes
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -41,7 +45,13 @@ class Loss:
         return type(self).__name__
 
     def __call__(self, pred, target) -> float:
-        return self.forward(pred, target)
+        value = self.forward(pred, target)
+        if not math.isfinite(value):  # NaN/inf in an input shows in the value: name it
+            check_finite(as_float_array(pred, self.name, "prediction"), self.name, "prediction")
+            target = np.asarray(target)
+            if target.dtype.kind == "f":
+                check_finite(target, self.name, "target")
+        return value
 
     def forward(self, pred, target) -> float:
         raise NotImplementedError
@@ -57,9 +67,7 @@ class Loss:
 
     # -- helpers ----------------------------------------------------------------------------
     def _pred(self, pred) -> np.ndarray:
-        pred = as_float_array(pred, self.name, "prediction")
-        check_finite(pred, self.name, "prediction")
-        return pred
+        return as_float_array(pred, self.name, "prediction")
 
     def _same_shape_target(self, pred: np.ndarray, target) -> np.ndarray:
         target = as_float_array(target, self.name, "target", dtype=pred.dtype)
@@ -73,7 +81,6 @@ class Loss:
                 f"{self.name}: prediction and target must have the same shape, got prediction "
                 f"{pred.shape} and target {target.shape}.{hint}"
             )
-        check_finite(target, self.name, "target")
         return target
 
     def _scale(self, n: int) -> float:
@@ -195,7 +202,6 @@ class CrossEntropyLoss(Loss):
             grad[rows, labels] -= 1.0
         elif target.shape == (n, C):
             Y = as_float_array(target, self.name, "target", dtype=z.dtype)
-            check_finite(Y, self.name, "target")
             value = -self._reduce(Y * log_p, max(n, 1))
             grad = probs
             grad *= Y.sum(axis=1, keepdims=True)

@@ -303,8 +303,6 @@ class Adam(Optimizer):
     Shapes: every buffer has the shape and dtype of its parameter.
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay=weight_decay)
@@ -323,12 +321,7 @@ class Adam(Optimizer):
     def _update(self, p, state, lr):
         beta1, beta2 = self.betas
         t = state["step"]
-        if self._decoupled:
-            if self.weight_decay:
-                p.value *= 1.0 - lr * self.weight_decay  # AdamW: w <- w (1 - lr lambda)
-            g = p.grad
-        else:
-            g = self._decayed_grad(p, state)
+        g = self._decayed_grad(p, state)                 # g <- grad + weight_decay w
         m, v, u = state["exp_avg"], state["exp_avg_sq"], state["scratch"]
         m *= beta1                                       # m <- beta1 m + (1 - beta1) g
         np.multiply(g, 1.0 - beta1, out=u)
@@ -361,11 +354,16 @@ class AdamW(Adam):
     Shapes: every buffer has the shape and dtype of its parameter.
     """
 
-    _decoupled = True
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p, state, lr):
+        p.value *= 1.0 - lr * self.weight_decay          # decoupled decay first
+        super()._update(p, state, lr)                    # then Adam on the plain gradient
+
+    def _decayed_grad(self, p, state):
+        return p.grad                                    # the decay never enters m or v
 
 
 # -- AdaGrad --------------------------------------------------------------------------------

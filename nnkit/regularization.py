@@ -28,32 +28,11 @@ __all__ = ["L2", "L1", "l2_penalty", "l1_penalty", "penalized_parameters", "soft
            "proximal_l1_step"]
 
 
-def _child_layers(layer: Layer):
-    """The direct sub-layers of `layer` (Sequential children and Layer attributes)."""
-    children = list(vars(layer).values())
-    inner = getattr(layer, "_layers", None)            # Sequential keeps its children here
-    if isinstance(inner, (list, tuple)):
-        children += list(inner)
-    for obj in children:
-        if isinstance(obj, Layer):
-            yield obj
-        elif isinstance(obj, (list, tuple)):
-            yield from (o for o in obj if isinstance(o, Layer))
-
-
 def _normalization_param_ids(model: Layer) -> set[int]:
     from nnkit.layers import BatchNorm
 
-    ids, stack, seen = set(), [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        if isinstance(layer, BatchNorm):
-            ids.update(id(p) for p in layer.parameters())
-        stack.extend(_child_layers(layer))
-    return ids
+    return {id(p) for layer in model.modules() if isinstance(layer, BatchNorm)
+            for p in layer.parameters()}
 
 
 def _is_bias(name: str) -> bool:

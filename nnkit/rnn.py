@@ -2,9 +2,9 @@
 
 A sequence layer unrolls one cell (`nnkit.rnn_cells`) in time::
 
-    state_{-1} = h0 (zeros if not given)
+    state_{-1} = layer.initial_state (zeros if None)
     state_t    = cell(x[:, t], state_{t-1})          t = 0, ..., T-1
-    outputs[:, t] = h_t
+    outputs[:, t] = h_t;  layer.final_state = state_{T-1}
 
 and backpropagation through time (BPTT) is the same loop reversed: at step t the
 gradient arriving at h_t is ``dL/doutputs[:, t]`` plus what step t+1 sent back.
@@ -12,8 +12,10 @@ gradient arriving at h_t is ``dL/doutputs[:, t]`` plus what step t+1 sent back.
 Layers: `RNN` (tanh or ReLU), `GatedRNN` (the chapter's simplified gated cell), `LSTM`,
 `GRU`, all with PyTorch's parameter names, shapes and gate order (``weight_ih``,
 ``weight_hh``, ``bias_ih``, ``bias_hh``; ``torch.nn.LSTM`` calls them ``weight_ih_l0``
-and so on, see `load_torch_state_dict`). `SequenceRegressor` puts a dense read-out on
-the last state. The analysis helpers for the vanishing/exploding-gradient figures
+and so on, see `load_torch_state_dict`). They keep the Layer contract: `forward` returns
+an array (all states, or the last one with ``return_sequences=False``) and `backward`
+returns dL/dx, so they compose in a `Sequential`. `SequenceRegressor` puts a dense read-out
+on the last state. The analysis helpers for the vanishing/exploding-gradient figures
 (`step_jacobians`, `grad_norm_vs_distance`, `jacobian_product_singular_values`,
 `scale_spectral_radius`) live in `nnkit.theory.recurrent`.
 """
@@ -22,14 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Layer, NNKitError, ShapeError, as_float_array, check_finite
+from .core import Layer, NNKitError, ShapeError, as_float_array, check_finite, require_rng
 from .rnn_cells import GatedCell, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "RNNCell", "GatedCell", "LSTMCell", "GRUCell",
     "RNN", "GatedRNN", "LSTM", "GRU", "SequenceRegressor", "load_torch_state_dict",
-    "step_jacobians", "grad_norm_vs_distance", "jacobian_product_singular_values",
-    "scale_spectral_radius",
 ]
 
 _PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -38,22 +38,46 @@ _PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 class _Recurrent(Layer):
     """Unrolls `self._cell` over a sequence; subclasses choose the cell.
 
+    The Layer contract with the state made explicit:
+
+    - ``forward(x, *, training=False)`` returns all hidden states ``(n, T, h)``, or only the
+      last one ``(n, h)`` when built with ``return_sequences=False`` (so that
+      ``Sequential(LSTM(d, h, return_sequences=False, rng=rng), Dense(h, 1, rng=rng))``
+      reads out the last state);
+    - ``backward(grad)`` takes dL/d(that output) and returns dL/dx ``(n, T, d)``.
+
+    State attributes (h, or the pair ``(h, c)`` for the LSTM):
+
+    - ``initial_state``: the state before the first step, read by every forward; None
+      (the default) means zeros. Carry a state over from one chunk of a long sequence to
+      the next with ``layer.initial_state = layer.final_state``.
+    - ``final_state``: the state after the last step, set by forward.
+    - ``initial_state_grad``: dL/d(initial_state), set by backward.
+    - ``state_grads``: (n, T, h), the gradient reaching each h_t, set by backward.
+
     ``truncate``: None for full BPTT, or k >= 1 for truncated BPTT (defined in `backward`).
     """
 
     _cell_class: type = RNNCell
 
     def __init__(self, n_in: int, n_hidden: int, *, rng: np.random.Generator | None = None,
-                 dtype=np.float64, truncate: int | None = None, **cell_options):
+                 dtype=np.float64, truncate: int | None = None, return_sequences: bool = True,
+                 **cell_options):
         self._cell = self._cell_class(n_in, n_hidden, rng=rng, dtype=dtype, **cell_options)
         # The layer shows the cell's Parameter objects under PyTorch's names (shared, not copied).
         for pname in _PARAMETER_NAMES:
             setattr(self, pname, getattr(self._cell, pname))
         self.n_in, self.n_hidden = self._cell.n_in, self._cell.n_hidden
         self.truncate = truncate
-        self._cache = None
-        self.dh0 = None
+        self.return_sequences = bool(return_sequences)
+        self.initial_state = None
+        self.final_state = None
+        self.initial_state_grad = None
         self.state_grads = None
+        self._cache = None
+
+    def children(self):
+        return iter(())  # the cell's parameters are this layer's own attributes (shared)
 
     @property
     def dtype(self) -> np.dtype:
@@ -72,32 +96,8 @@ class _Recurrent(Layer):
             )
         self._truncate = None if k is None else int(k)
 
-    # -- state packing: the public state is h (or (h, c) for LSTM) ------------------
-    def _pack(self, state: tuple):
-        return state[0]
-
-    def _unpack(self, h, n: int, what: str) -> tuple:
-        if h is None:
-            return self._cell.zero_state(n)
-        h = as_float_array(h, self.name, what, dtype=self.dtype)
-        if h.shape != (n, self.n_hidden):
-            raise ShapeError(
-                f"{self.name}: expected {what} of shape ({n}, {self.n_hidden}) (batch, hidden), "
-                f"got {h.shape}."
-            )
-        return (h,)
-
     # -- forward ------------------------------------------------------------------
-    def forward(self, x, h0=None, *, training: bool = False):
-        """Run the cell over the sequence.
-
-        Returns ``(outputs, h_T)``: all hidden states and the final one (for the LSTM
-        ``(outputs, (h_T, c_T))``).
-
-        Shapes
-        ------
-        x (n, T, d); h0 (n, h) or None for zeros; outputs (n, T, h); h_T (n, h).
-        """
+    def check_input(self, x):
         x = as_float_array(x, self.name, dtype=self.dtype)
         if x.ndim != 3 or x.shape[2] != self.n_in:
             hint = " (add a time axis: x[:, None, :] for one step)" if x.ndim == 2 else ""
@@ -105,11 +105,20 @@ class _Recurrent(Layer):
                 f"{self.name}: expected a batch-first sequence of shape (n, T, {self.n_in}), "
                 f"got {x.shape}{hint}."
             )
-        check_finite(x, self.name)
-        n, T, _ = x.shape
-        if T == 0:
+        if x.shape[1] == 0:
             raise ShapeError(f"{self.name}: the sequence is empty (T = 0); give at least one step.")
-        state = self._unpack(h0, n, "h0")
+        check_finite(x, self.name)
+        return x
+
+    def forward(self, x, *, training: bool = False):
+        """Run the cell over the sequence from ``initial_state``; sets ``final_state``.
+
+        Shapes
+        ------
+        x (n, T, d) -> outputs (n, T, h), or h_T (n, h) with ``return_sequences=False``.
+        """
+        n, T, _ = x.shape
+        state = self._cell.unpack_state(self.initial_state, n, self.name, "initial_state")
         outputs = np.empty((n, T, self.n_hidden), dtype=self.dtype)  # (n, T, h)
         caches = []
         for t in range(T):
@@ -117,85 +126,81 @@ class _Recurrent(Layer):
             outputs[:, t] = state[0]
             caches.append(cache)
         self._cache = (caches, n, T)
-        return outputs, self._pack(state)
-
-    def __call__(self, x, h0=None, *, training: bool = False):
-        return self.forward(x, h0, training=training)
+        self.final_state = self._cell.pack_state(state)
+        return outputs if self.return_sequences else state[0]  # (n, T, h) or (n, h)
 
     # -- backward (BPTT) ----------------------------------------------------------
-    def _dstate_T(self, d_h_T, n: int) -> tuple:
-        """dL/d(final state) as a tuple, zeros where not given."""
-        return self._unpack(d_h_T, n, "d_h_T") if d_h_T is not None else self._cell.zero_state(n)
-
-    def backward(self, d_outputs, d_h_T=None):
+    def backward(self, grad):
         """Backpropagation through time; fills the parameters' ``.grad`` and returns dL/dx.
+
+        `grad` is dL/d(outputs) (n, T, h), or dL/dh_T (n, h) with ``return_sequences=False``.
 
         Full BPTT (``truncate=None``) is the reversed loop: the gradient reaching h_t is
         ``d_outputs[:, t]`` plus what step t+1 sent back, and `step_backward` of step t
         turns it into dL/dx_t, the parameter gradients and dL/dstate_{t-1}.
 
-        Truncated BPTT (``truncate=k``): the gradient of the loss term on output h_s (for
-        s = T-1 also the term on the final state, `d_h_T`) flows back through the k steps
-        s, s-1, ..., s-k+1 only; the state entering step s-k+1 counts as a constant (the
-        whole state: h and c for the LSTM). This is the exact gradient of::
+        Truncated BPTT (``truncate=k``): the gradient of the loss term on output h_s
+        flows back through the k steps s, s-1, ..., s-k+1 only; the state entering step
+        s-k+1 counts as a constant (the whole state: h and c for the LSTM). This is the
+        exact gradient of::
 
             L_k = sum_s <d_outputs[:, s], F_k(stop_gradient(state_{s-k}); x_{s-k+1}, ..., x_s)>
 
-        with F_k = k steps of the cell; a window that reaches the start begins at h0, which
-        then gets gradient. ``k = 1``: no gradient through the recurrence at all;
-        ``k >= T``: full BPTT. Cost: up to T * k cell steps instead of T (one window per
-        output with a nonzero gradient).
+        with F_k = k steps of the cell; a window that reaches the start begins at the
+        initial state, which then gets gradient. ``k = 1``: no gradient through the
+        recurrence at all; ``k >= T``: full BPTT. Cost: up to T * k cell steps instead of T
+        (one window per output with a nonzero gradient).
 
-        Also sets ``self.dh0`` (dL/dh0; ``(dh0, dc0)`` for the LSTM) and
-        ``self.state_grads`` (n, T, h): the gradient reaching each h_t (summed over the
-        windows when truncated).
+        Also sets ``initial_state_grad`` (``(dh0, dc0)`` for the LSTM) and ``state_grads``.
 
         Shapes
         ------
-        d_outputs (n, T, h) or None (no loss on the outputs); d_h_T (n, h) or None;
-        returns dx (n, T, d).
+        grad (n, T, h) or (n, h) -> dx (n, T, d).
         """
         caches, n, T = self._require_cache(self._cache)
-        if d_outputs is not None:
-            d_outputs = as_float_array(d_outputs, self.name, "d_outputs", dtype=self.dtype)
-            if d_outputs.shape != (n, T, self.n_hidden):
-                raise ShapeError(
-                    f"{self.name}.backward: expected d_outputs of shape ({n}, {T}, "
-                    f"{self.n_hidden}) like the outputs of forward, got {d_outputs.shape}."
-                )
-        dstate_T = self._dstate_T(d_h_T, n)
+        expected = (n, T, self.n_hidden) if self.return_sequences else (n, self.n_hidden)
+        if grad.shape != expected:
+            raise ShapeError(
+                f"{self.name}.backward: expected a gradient of shape {expected} like the output "
+                f"of forward, got {grad.shape}."
+            )
+        if self.return_sequences:
+            d_outputs = grad  # (n, T, h)
+        else:
+            d_outputs = np.zeros((n, T, self.n_hidden), dtype=self.dtype)  # (n, T, h)
+            d_outputs[:, -1] = grad
+        cell = self._cell
         dx = np.zeros((n, T, self.n_in), dtype=self.dtype)  # (n, T, d)
         state_grads = np.zeros((n, T, self.n_hidden), dtype=self.dtype)  # (n, T, h)
         k = self.truncate
         if k is None or k >= T:
-            dstate = dstate_T
+            dstate = cell.zero_state(n)
             for t in reversed(range(T)):
-                if d_outputs is not None:
-                    dstate = (dstate[0] + d_outputs[:, t],) + dstate[1:]
+                dstate = (dstate[0] + d_outputs[:, t],) + dstate[1:]
                 state_grads[:, t] = dstate[0]
-                dx[:, t], dstate = self._cell.step_backward(dstate, caches[t])
+                dx[:, t], dstate = cell.step_backward(dstate, caches[t])
             dh0 = dstate
         else:
-            dh0 = self._cell.zero_state(n)
+            dh0 = cell.zero_state(n)
             for s in range(T):
-                dstate = dstate_T if s == T - 1 else self._cell.zero_state(n)
-                if d_outputs is not None:
-                    dstate = (dstate[0] + d_outputs[:, s],) + dstate[1:]
-                if not any(np.any(a) for a in dstate):
+                if not np.any(d_outputs[:, s]):
                     continue
+                dstate = cell.zero_state(n)
+                dstate = (dstate[0] + d_outputs[:, s],) + dstate[1:]
                 for t in range(s, max(s - k, -1), -1):  # the k steps s, ..., s-k+1
                     state_grads[:, t] += dstate[0]
-                    dx_t, dstate = self._cell.step_backward(dstate, caches[t])
+                    dx_t, dstate = cell.step_backward(dstate, caches[t])
                     dx[:, t] += dx_t
-                if s - k + 1 <= 0:  # this window started at h0
+                if s - k + 1 <= 0:  # this window started at the initial state
                     dh0 = tuple(a + b for a, b in zip(dh0, dstate))
-        self.dh0 = self._pack(dh0)
+        self.initial_state_grad = cell.pack_state(dh0)
         self.state_grads = state_grads
         return dx
 
     def extra_repr(self) -> str:
         trunc = "" if self.truncate is None else f", truncate={self.truncate}"
-        return f"{self.n_in}, {self.n_hidden}{trunc}"
+        last = "" if self.return_sequences else ", return_sequences=False"
+        return f"{self.n_in}, {self.n_hidden}{trunc}{last}"
 
 
 class RNN(_Recurrent):
@@ -213,9 +218,9 @@ class RNN(_Recurrent):
 
     def __init__(self, n_in: int, n_hidden: int, nonlinearity: str = "tanh", *,
                  rng: np.random.Generator | None = None, dtype=np.float64,
-                 truncate: int | None = None):
+                 truncate: int | None = None, return_sequences: bool = True):
         super().__init__(n_in, n_hidden, rng=rng, dtype=dtype, truncate=truncate,
-                         nonlinearity=nonlinearity)
+                         return_sequences=return_sequences, nonlinearity=nonlinearity)
         self.nonlinearity = nonlinearity
 
 
@@ -233,9 +238,10 @@ class GatedRNN(_Recurrent):
 
     def __init__(self, n_in: int, n_hidden: int, nonlinearity: str = "tanh", *,
                  forget_bias: float = 0.0, rng: np.random.Generator | None = None,
-                 dtype=np.float64, truncate: int | None = None):
+                 dtype=np.float64, truncate: int | None = None, return_sequences: bool = True):
         super().__init__(n_in, n_hidden, rng=rng, dtype=dtype, truncate=truncate,
-                         nonlinearity=nonlinearity, forget_bias=forget_bias)
+                         return_sequences=return_sequences, nonlinearity=nonlinearity,
+                         forget_bias=forget_bias)
         self.nonlinearity = nonlinearity
 
 
@@ -253,45 +259,25 @@ class GRU(_Recurrent):
 class LSTM(_Recurrent):
     """LSTM layer, as ``torch.nn.LSTM(n_in, n_hidden, batch_first=True)`` (gates i, f, g, o).
 
-    The state is ``(h, c)``: ``forward(x, h0=None)`` takes ``h0`` as a pair ``(h0, c0)``
-    (or None for zeros) and returns ``(outputs, (h_T, c_T))``; ``backward(d_outputs,
-    d_h_T)`` takes ``d_h_T`` as ``(dh_T, dc_T)``, or just ``dh_T``; ``dh0`` is a pair.
+    The state is the pair ``(h, c)``: ``initial_state``, ``final_state`` and
+    ``initial_state_grad`` are pairs (an ``initial_state`` given as a bare h means c = 0);
+    the output is h only, as for the other layers.
 
     Shapes
     ------
-    x (n, T, d) -> outputs (n, T, h), h_T and c_T (n, h); weight_ih (4h, d), weight_hh (4h, h).
+    x (n, T, d) -> outputs (n, T, h) (or h_T (n, h)); h and c (n, h);
+    weight_ih (4h, d), weight_hh (4h, h).
     """
 
     _cell_class = LSTMCell
 
     def __init__(self, n_in: int, n_hidden: int, *, forget_bias: float = 0.0,
                  rng: np.random.Generator | None = None, dtype=np.float64,
-                 truncate: int | None = None):
-        super().__init__(n_in, n_hidden, rng=rng, dtype=dtype, truncate=truncate)
+                 truncate: int | None = None, return_sequences: bool = True):
+        super().__init__(n_in, n_hidden, rng=rng, dtype=dtype, truncate=truncate,
+                         return_sequences=return_sequences)
         h = self.n_hidden
         self.bias_ih.value[h:2 * h] += forget_bias
-
-    def _pack(self, state: tuple):
-        return state
-
-    def _unpack(self, hc, n: int, what: str) -> tuple:
-        if hc is None:
-            return self._cell.zero_state(n)
-        if isinstance(hc, np.ndarray):
-            hc = (hc, None)  # a bare h: c is zero
-        if not isinstance(hc, (tuple, list)) or len(hc) != 2:
-            raise ShapeError(f"{self.name}: {what} must be a pair (h, c) of (n, h) arrays.")
-        parts = []
-        for a, label in zip(hc, ("h", "c")):
-            a = (np.zeros((n, self.n_hidden), self.dtype) if a is None
-                 else as_float_array(a, self.name, what, dtype=self.dtype))
-            if a.shape != (n, self.n_hidden):
-                raise ShapeError(
-                    f"{self.name}: expected the {label} part of {what} with shape "
-                    f"({n}, {self.n_hidden}), got {a.shape}."
-                )
-            parts.append(a)
-        return tuple(parts)
 
 
 def load_torch_state_dict(layer: _Recurrent, state_dict) -> None:
@@ -330,10 +316,11 @@ class SequenceRegressor(Layer):
     """A recurrent layer read out by a `Dense` layer on its last hidden state.
 
     ``y_hat = W_out h_T + b_out`` with ``h_T`` from ``RNN``/``GatedRNN``/``LSTM``/``GRU``
-    (``cell="rnn"``, ``"gated"``, ``"lstm"``, ``"gru"``). Chapter 7 trains it on the
-    adding problem (`nnkit.sequences.adding_problem`). Extra keywords (``nonlinearity``,
-    ``forget_bias``, ``truncate``) go to the recurrent layer. Parameters are named
-    ``rnn.weight_ih``, ..., ``head.weight``, ``head.bias``.
+    (``cell="rnn"``, ``"gated"``, ``"lstm"``, ``"gru"``) built with
+    ``return_sequences=False``. Chapter 7 trains it on the adding problem
+    (`nnkit.sequences.adding_problem`). Extra keywords (``nonlinearity``, ``forget_bias``,
+    ``truncate``) go to the recurrent layer. Parameters are named ``rnn.weight_ih``, ...,
+    ``head.weight``, ``head.bias``.
 
     Shapes
     ------
@@ -348,20 +335,22 @@ class SequenceRegressor(Layer):
             raise NNKitError(
                 f"SequenceRegressor: cell must be one of {sorted(_LAYERS)}, got {cell!r}."
             )
-        rng = np.random.default_rng() if rng is None else rng
+        rng = require_rng(rng, "SequenceRegressor")
         self.cell = cell
-        self.rnn = _LAYERS[cell](n_in, n_hidden, rng=rng, dtype=dtype, **rnn_options)
+        self.rnn = _LAYERS[cell](n_in, n_hidden, rng=rng, dtype=dtype, return_sequences=False,
+                                 **rnn_options)
         self.head = Dense(n_hidden, n_out, rng=rng, dtype=dtype)
 
+    def check_input(self, x):
+        return self.rnn.check_input(x)
+
     def forward(self, x, *, training: bool = False):
-        _, final = self.rnn.forward(x, training=training)
-        h_T = final[0] if isinstance(final, tuple) else final  # (n, h)
+        h_T = self.rnn.forward(x, training=training)  # (n, h)
         return self.head.forward(h_T, training=training)  # (n, n_out)
 
     def backward(self, grad):
         dh_T = self.head.backward(grad)  # (n, h)
-        return self.rnn.backward(None, dh_T)  # (n, T, d)
+        return self.rnn.backward(dh_T)  # (n, T, d)
 
     def extra_repr(self) -> str:
         return f"{self.cell!r}, {self.rnn.n_in}, {self.rnn.n_hidden}, {self.head.n_out}"
-

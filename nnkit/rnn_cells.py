@@ -23,7 +23,13 @@ The step API, used by the layers and by the analysis helpers:
   parameter gradients into ``.grad`` (pass ``accumulate=False`` to skip that).
 
 Every array in a cache has the batch as its first axis (the Jacobian helpers
-rely on this to tile a cache).
+rely on this to tile a cache). The step API trusts its arrays; the checks run once,
+at the boundary (`check_input`, and `unpack_state` for a given state).
+
+As a `Layer`, a cell keeps the one contract: ``forward(x_t, *, training=False)`` takes one
+step from the attribute ``initial_state`` (None means zeros; ``(h, c)`` for the LSTM) and
+returns the new h, setting ``final_state``; ``backward(dh)`` returns dL/dx_t and sets
+``initial_state_grad``.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import init as _init
-from .core import Layer, NNKitError, Parameter, ShapeError, as_float_array
+from .core import (
+    Layer, NNKitError, Parameter, ShapeError, as_float_array, check_finite, require_rng,
+)
 from .functional import relu, sigmoid, tanh
 
 __all__ = ["RNNCell", "GatedCell", "LSTMCell", "GRUCell"]
@@ -67,13 +75,7 @@ class _Cell(Layer):
             raise NNKitError(
                 f"{type(self).__name__}: dtype must be float32 or float64, got {dtype}."
             )
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"{type(self).__name__}: rng must be an np.random.Generator or None, got "
-                f"{type(rng).__name__}; create one with np.random.default_rng(seed)."
-            )
+        rng = require_rng(rng, type(self).__name__)
         # PyTorch's default: every parameter ~ U(-1/sqrt(h), 1/sqrt(h)).
         bound = 1.0 / np.sqrt(self.n_hidden)
         G, h, d = self.n_gates, self.n_hidden, self.n_in
@@ -85,31 +87,44 @@ class _Cell(Layer):
         self.weight_hh = Parameter(uniform(G * h, h))  # (G*h, h)
         self.bias_ih = Parameter(uniform(G * h))  # (G*h,)
         self.bias_hh = Parameter(uniform(G * h))  # (G*h,)
+        self.initial_state = None  # h_{t-1} for `forward` (LSTM: (h, c)); None means zeros
+        self.final_state = None  # the state after the last `forward`
+        self.initial_state_grad = None  # dL/d(initial_state) after the last `backward`
         self._cache = None
 
     @property
     def dtype(self) -> np.dtype:
         return self.weight_ih.value.dtype
 
-    # -- checks -------------------------------------------------------------------
-    def _check_step(self, x: np.ndarray, state: tuple) -> tuple[np.ndarray, tuple]:
-        x = as_float_array(x, self.name, "input x_t", dtype=self.dtype)
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ShapeError(
-                f"{self.name}: expected one time step x_t of shape (n, {self.n_in}), got "
-                f"{x.shape}. Sequences (n, T, d) go to the sequence layers (RNN, LSTM, ...)."
-            )
-        expected = (x.shape[0], self.n_hidden)
-        checked = []
-        for s in state:
-            s = as_float_array(s, self.name, "hidden state", dtype=self.dtype)
-            if s.shape != expected:
+    # -- state: the public form is h, or the pair (h, c) for the LSTM -----------------
+    def pack_state(self, state: tuple):
+        """The public form of a state tuple: ``h``, or ``(h, c)`` for the LSTM."""
+        return state if self.n_state == 2 else state[0]
+
+    def unpack_state(self, public, n: int, who: str, what: str) -> tuple:
+        """A state in public form (None means zeros) as a tuple of checked (n, h) arrays."""
+        if public is None:
+            return self.zero_state(n)
+        if self.n_state == 2:
+            if isinstance(public, np.ndarray):
+                public = (public, None)  # a bare h: c is zero
+            if not isinstance(public, (tuple, list)) or len(public) != 2:
+                raise ShapeError(f"{who}: {what} must be a pair (h, c) of (n, h) arrays.")
+        else:
+            public = (public,)
+        parts = []
+        for a, label in zip(public, ("h", "c")):
+            if a is None:
+                a = np.zeros((n, self.n_hidden), self.dtype)
+            a = as_float_array(a, who, what, dtype=self.dtype)
+            if a.shape != (n, self.n_hidden):
+                part = f"the {label} part of {what}" if self.n_state == 2 else what
                 raise ShapeError(
-                    f"{self.name}: expected a hidden state of shape {expected} (batch, hidden), "
-                    f"got {s.shape}."
+                    f"{who}: expected {part} of shape ({n}, {self.n_hidden}) (batch, hidden), "
+                    f"got {a.shape}."
                 )
-            checked.append(s)
-        return x, tuple(checked)
+            parts.append(a)
+        return tuple(parts)
 
     def zero_state(self, n: int) -> tuple:
         """The initial state used when none is given: zeros, a tuple of (n, h) arrays."""
@@ -142,34 +157,35 @@ class _Cell(Layer):
         """
         raise NotImplementedError
 
-    # -- the PyTorch-like single-step interface --------------------------------------
-    def forward(self, x, h=None, *, training: bool = False):
-        """One step on a batch: ``h_new = cell(x, h)`` (``(h, c)`` for the LSTM).
+    # -- the Layer contract: one step from `initial_state` --------------------------
+    def check_input(self, x):
+        x = as_float_array(x, self, "input x_t", dtype=self.dtype)
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ShapeError(
+                f"{self.name}: expected one time step x_t of shape (n, {self.n_in}), got "
+                f"{x.shape}. Sequences (n, T, d) go to the sequence layers (RNN, LSTM, ...)."
+            )
+        check_finite(x, self)
+        return x
 
-        Shapes: x (n, d); h (n, h) or None for zeros; returns (n, h).
+    def forward(self, x, *, training: bool = False):
+        """One step on a batch from ``initial_state``: returns the new h.
+
+        Sets ``final_state`` (h, or ``(h, c)`` for the LSTM).
+        Shapes: x (n, d) -> h (n, h).
         """
-        x, _ = self._check_step(x, ())
-        state = self.zero_state(x.shape[0]) if h is None else (
-            tuple(h) if self.n_state == 2 else (h,))
+        state = self.unpack_state(self.initial_state, x.shape[0], self.name, "initial_state")
         state, self._cache = self.step_forward(x, state)
-        return state if self.n_state == 2 else state[0]
-
-    def __call__(self, x, h=None, *, training: bool = False):
-        return self.forward(x, h, training=training)
+        self.final_state = self.pack_state(state)
+        return state[0]
 
     def backward(self, grad):
-        """Backward of the last `forward`: returns ``(dx, dh_prev)`` (LSTM: ``(dx, (dh, dc))``).
-
-        `grad` is dL/dh_new (LSTM: ``(dh, dc)``; a bare ``dh`` means ``dc = 0``).
-        """
+        """Backward of the last `forward`: dL/dh_new -> dL/dx; sets ``initial_state_grad``."""
         cache = self._require_cache(self._cache)
-        if self.n_state == 2:
-            dh, dc = grad if isinstance(grad, tuple) else (grad, None)
-            dc = np.zeros_like(dh) if dc is None else dc
-            dx, dstate = self.step_backward((dh, dc), cache)
-            return dx, dstate
-        dx, (dh_prev,) = self.step_backward((grad,), cache)
-        return dx, dh_prev
+        dstate = (grad,) + tuple(np.zeros_like(grad) for _ in range(self.n_state - 1))
+        dx, dprev = self.step_backward(dstate, cache)
+        self.initial_state_grad = self.pack_state(dprev)
+        return dx
 
     def extra_repr(self) -> str:
         return f"{self.n_in}, {self.n_hidden}"
@@ -206,7 +222,7 @@ class RNNCell(_Cell):
         self.nonlinearity = nonlinearity
 
     def step_forward(self, x, state):
-        x, (h_prev,) = self._check_step(x, state)
+        (h_prev,) = state
         a = (x @ self.weight_ih.value.T + self.bias_ih.value
              + h_prev @ self.weight_hh.value.T + self.bias_hh.value)  # (n, h)
         h = _phi(a, self.nonlinearity)  # (n, h)
@@ -262,7 +278,7 @@ class GatedCell(_Cell):
         self.bias_ih.value[h:2 * h] += forget_bias
 
     def step_forward(self, x, state):
-        x, (h_prev,) = self._check_step(x, state)
+        (h_prev,) = state
         H = self.n_hidden
         A = (x @ self.weight_ih.value.T + self.bias_ih.value
              + h_prev @ self.weight_hh.value.T + self.bias_hh.value)  # (n, 3h)
@@ -309,7 +325,7 @@ class LSTMCell(_Cell):
     n_state = 2
 
     def step_forward(self, x, state):
-        x, (h_prev, c_prev) = self._check_step(x, state)
+        h_prev, c_prev = state
         H = self.n_hidden
         A = (x @ self.weight_ih.value.T + self.bias_ih.value
              + h_prev @ self.weight_hh.value.T + self.bias_hh.value)  # (n, 4h)
@@ -359,7 +375,7 @@ class GRUCell(_Cell):
     n_gates = 3
 
     def step_forward(self, x, state):
-        x, (h_prev,) = self._check_step(x, state)
+        (h_prev,) = state
         H = self.n_hidden
         A_i = x @ self.weight_ih.value.T + self.bias_ih.value  # (n, 3h)
         A_h = h_prev @ self.weight_hh.value.T + self.bias_hh.value  # (n, 3h)

@@ -12,8 +12,8 @@ Two layers, one source of truth:
   rate with the functions above from ``optimizer.initial_lr`` (so they never compound
   rounding errors, and ``lr_at(t)`` answers for any ``t`` without stepping).
 
-Call ``scheduler.step()`` once per epoch (``nnkit.train.fit`` does) or once per batch for
-warm-ups counted in batches. Chapter 4 plots all of them.
+Call ``scheduler.step()`` once per epoch (or pass the scheduler to ``nnkit.train.fit`` as a
+callback, which does that) or once per batch for warm-ups counted in batches. Chapter 4 plots all of them.
 
 One difference from PyTorch: nnkit optimizers have one learning rate, so ``get_last_lr()``
 returns a float rather than a one-element list.
@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from nnkit.core import NNKitError
+from nnkit.core import NNKitError, positive_int
 
 __all__ = [
     "step_decay", "exponential_decay", "inverse_time_decay", "cosine_decay", "linear_warmup",
@@ -104,12 +104,6 @@ def linear_warmup(t, eta0: float, warmup_steps: int, start_factor: float = 1.0 /
 
 
 # -- schedulers ------------------------------------------------------------------------------
-def _positive_int(who, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NNKitError(f"{who}: {name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
 def _in_range(who, name, value, low, high, *, low_open=False, high_open=False):
     value = float(value)
     ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
@@ -153,6 +147,11 @@ class LRScheduler:
         self.last_epoch += 1
         self.optimizer.lr = self.lr_at(self.last_epoch)
 
+    def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
+        """As a callback of `fit` (``callbacks=[StepLR(opt, ...)]``): one step per epoch."""
+        self.step()
+        return False
+
     def get_last_lr(self) -> float:
         """The learning rate this scheduler last set."""
         return self.lr_at(self.last_epoch)
@@ -165,7 +164,7 @@ class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` steps: see `step_decay`."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
-        self.step_size = _positive_int("StepLR", "step_size", step_size)
+        self.step_size = positive_int(step_size, "StepLR", "step_size")
         self.gamma = _in_range("StepLR", "gamma", gamma, 0.0, 1.0, low_open=True)
         super().__init__(optimizer)
 
@@ -200,7 +199,7 @@ class CosineAnnealingLR(LRScheduler):
     """Half a cosine from ``eta0`` down to ``eta_min`` over ``T_max`` steps: see `cosine_decay`."""
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0):
-        self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.T_max = positive_int(T_max, "CosineAnnealingLR", "T_max")
         self.eta_min = _in_range("CosineAnnealingLR", "eta_min", eta_min, 0.0, math.inf,
                                  high_open=True)
         super().__init__(optimizer)
@@ -220,7 +219,7 @@ class LinearWarmup(LRScheduler):
     """
 
     def __init__(self, optimizer, warmup_steps: int, start_factor: float = 1.0 / 3.0):
-        self.warmup_steps = _positive_int("LinearWarmup", "warmup_steps", warmup_steps)
+        self.warmup_steps = positive_int(warmup_steps, "LinearWarmup", "warmup_steps")
         self.start_factor = _in_range("LinearWarmup", "start_factor", start_factor, 0.0, 1.0)
         super().__init__(optimizer)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import NNKitError
+from .core import NNKitError, require_rng
 
 __all__ = ["adding_problem", "copy_task", "noisy_sine", "ADDING_BASELINE_MSE"]
 
@@ -22,11 +22,7 @@ ADDING_BASELINE_MSE = 1.0 / 6.0
 
 
 def _check(who: str, rng, **sizes) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{who}: rng must be an np.random.Generator, got {type(rng).__name__}; create one "
-            "with rng = np.random.default_rng(seed)."
-        )
+    require_rng(rng, who)
     for key, (value, low) in sizes.items():
         if int(value) != value or value < low:
             raise NNKitError(f"{who}: {key} must be an integer >= {low}, got {value!r}.")

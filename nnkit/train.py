@@ -1,15 +1,16 @@
-"""The training loop: mini-batches, `fit`, metrics, callbacks and early stopping.
+"""The training loop: mini-batches, `fit`, metrics and predictions.
 
-`fit` is the loop every chapter would otherwise write by hand, nothing more::
+`fit` is the loop every chapter would otherwise write by hand, plus callbacks::
 
     for epoch in range(epochs):
         for Xb, yb in batches(X, y, batch_size, rng=rng):      # shuffled with rng
             optimizer.zero_grad()
-            loss = loss_fn(model.forward(Xb, training=True), yb)  # + regularizer.value(model)
-            model.backward(loss_fn.backward())                 # + regularizer.add_grad(model)
-            optimizer.step()                                   # (after clip_grad_norm_)
-        scheduler.step(); evaluate on validation_data; run callbacks
+            loss = loss_fn(model.forward(Xb, training=True), yb)
+            model.backward(loss_fn.backward())                 # no gradient for the data itself
+            optimizer.step()                                   # (after the penalty and clipping)
+        evaluate on validation_data; run the callbacks (early stopping, schedules, printing)
 
+The inputs are checked once, before the first epoch (`Layer.check_input`), not in every step.
 It stops with `TrainingDivergedError` as soon as the loss, a gradient or a parameter
 becomes NaN or infinite, naming the epoch, the batch and the parameter. Chapter 4 introduces
 mini-batches and epochs; chapter 6 early stopping.
@@ -17,17 +18,16 @@ mini-batches and epochs; chapter 6 early stopping.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
 
-from nnkit.core import NNKitError, NonFiniteError, check_finite
-from nnkit.callbacks import Callback, EarlyStopping, History, _positive_int
+from nnkit.callbacks import Callback, EarlyStopping, History
+from nnkit.core import Layer, NNKitError, NonFiniteError, check_xy, positive_int, require_rng
 from nnkit.optim import clip_grad_norm_
 
-__all__ = ["batches", "fit", "History", "Callback", "EarlyStopping", "TrainingDivergedError", "accuracy",
-           "predict", "evaluate"]
+__all__ = ["batches", "fit", "History", "Callback", "EarlyStopping", "TrainingDivergedError",
+           "accuracy", "predict", "predict_classes", "evaluate"]
 
 
 class TrainingDivergedError(RuntimeError):
@@ -48,23 +48,6 @@ class TrainingDivergedError(RuntimeError):
 
 
 # -- mini-batches ----------------------------------------------------------------------------
-def _check_xy(X, y, who):
-    X = np.asarray(X)
-    if X.ndim < 1 or X.shape[0] < 1:
-        raise NNKitError(
-            f"{who}: X must have one sample per row and at least one row,"
-            f" got shape {X.shape}."
-        )
-    if y is not None:
-        y = np.asarray(y)
-        if y.ndim < 1 or y.shape[0] != X.shape[0]:
-            raise NNKitError(
-                f"{who}: X and y need the same number of rows (one target per sample), got "
-                f"X {X.shape} and y {y.shape}."
-            )
-    return X, y
-
-
 def batches(X, y, batch_size: int, *, rng: np.random.Generator | None = None,
             shuffle: bool = True, drop_last: bool = False):
     """Yield ``(Xb, yb)`` mini-batches that together visit every sample once (one epoch).
@@ -77,15 +60,11 @@ def batches(X, y, batch_size: int, *, rng: np.random.Generator | None = None,
     Shapes: ``X`` (n, ...) and ``y`` (n, ...) -> ``Xb`` (b, ...) and ``yb`` (b, ...),
     ``b <= batch_size``.
     """
-    X, y = _check_xy(X, y, "batches")
-    batch_size = _positive_int(batch_size, "batches", "batch_size")
+    X, y = check_xy(X, y, "batches")
+    batch_size = positive_int(batch_size, "batches", "batch_size")
     n = X.shape[0]
     if shuffle:
-        if not isinstance(rng, np.random.Generator):
-            raise NNKitError(
-                "batches: shuffle=True needs rng=np.random.Generator (e.g. "
-                "np.random.default_rng(0)), or pass shuffle=False to keep the order."
-            )
+        require_rng(rng, "batches (shuffle=True; or pass shuffle=False to keep the order)")
         order = rng.permutation(n)                                   # (n,)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
@@ -130,10 +109,14 @@ def _threshold_for(loss_fn) -> float:
     return 0.0 if isinstance(loss_fn, BCEWithLogitsLoss) else 0.5
 
 
-def _forward(model, X, training, rng):
-    if training and getattr(model, "uses_rng", False):
-        return model.forward(X, training=True, rng=rng)
-    return model.forward(X, training=training)
+def _checked(model, X) -> np.ndarray:
+    """`X` checked once at the boundary: by the model's `check_input` if it is a Layer."""
+    return model.check_input(X) if isinstance(model, Layer) else np.asarray(X)
+
+
+def _infer(model, X) -> np.ndarray:
+    """The output of a Layer in inference mode, or of a plain function ``f(X)``."""
+    return model(X, training=False) if isinstance(model, Layer) else np.asarray(model(X))
 
 
 def predict(model, X, *, batch_size: int | None = None) -> np.ndarray:
@@ -141,11 +124,34 @@ def predict(model, X, *, batch_size: int | None = None) -> np.ndarray:
 
     Shapes: ``X`` (n, ...) -> whatever the model returns for n samples, e.g. (n, C) logits.
     """
-    X, _ = _check_xy(X, None, "predict")
+    X, _ = check_xy(X, None, "predict")
     if batch_size is None:
-        return model.forward(X, training=False)
-    return np.concatenate([model.forward(Xb, training=False)
-                           for Xb, _ in batches(X, None, batch_size, shuffle=False)])
+        return _infer(model, X)
+    return np.concatenate([_infer(model, Xb) for Xb, _ in batches(X, None, batch_size, shuffle=False)])
+
+
+_OUTPUTS = {"logit": 0.0, "probability": 0.5}
+
+
+def predict_classes(model, X, *, output: str) -> np.ndarray:
+    """Class labels from a model's outputs; the caller says what the outputs are.
+
+    ``(n, C)`` outputs with C > 1: the argmax of each row (for logits and probabilities
+    alike). One output per sample: ``output="logit"`` thresholds at 0,
+    ``output="probability"`` at 0.5. Nothing is guessed from the values. `model` is a
+    `Layer` (run with ``training=False``) or a function ``f(X) -> outputs``.
+
+    Shapes: ``X`` (n, d) -> (n,) of ints.
+    """
+    if output not in _OUTPUTS:
+        raise NNKitError(
+            f"predict_classes: output must be 'logit' or 'probability' (what the model returns), "
+            f"got {output!r}."
+        )
+    out = predict(model, X)
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(axis=1)                                    # (n,)
+    return (out.reshape(out.shape[0]) > _OUTPUTS[output]).astype(np.int64)  # (n,)
 
 
 _METRICS = ("loss", "accuracy")
@@ -168,9 +174,10 @@ def evaluate(model, loss_fn, X, y, *, metrics=("loss", "accuracy"),
 
     Shapes: ``X`` (n, ...), ``y`` (n, ...) -> ``{"loss": float, "accuracy": float}``.
     """
-    X, y = _check_xy(X, y, "evaluate")
+    X, y = check_xy(X, y, "evaluate")
+    X = _checked(model, X)
     metrics = _check_metrics(metrics, "evaluate")
-    size = X.shape[0] if batch_size is None else _positive_int(batch_size, "evaluate", "batch_size")
+    size = X.shape[0] if batch_size is None else positive_int(batch_size, "evaluate", "batch_size")
     total_loss = correct = 0.0
     threshold = _threshold_for(loss_fn)
     for Xb, yb in batches(X, y, size, shuffle=False):
@@ -185,73 +192,42 @@ def evaluate(model, loss_fn, X, y, *, metrics=("loss", "accuracy"),
 
 
 # -- fit ---------------------------------------------------------------------------------------
-def _first_nonfinite(arrays):
-    """The name of the first array holding NaN/inf, or None (one reduction per array)."""
-    for name, a in arrays:
-        if a.size and not np.isfinite(a.sum()) and not np.isfinite(a).all():
-            return name
-    return None
-
-
-def _diverged(what, epoch, batch, step, parameter=None, detail=""):
-    where = f"epoch {epoch}, batch {batch} (counting from 0; optimizer step {step})"
-    return TrainingDivergedError(
-        f"Training diverged at {where}: {what}.{detail} Usually the learning rate is too large "
-        "for this model and data: lower it (for example by 10x), standardize the inputs, or "
-        "clip the gradients (clip_norm=...).",
-        epoch=epoch, batch=batch, parameter=parameter,
-    )
-
-
-@contextlib.contextmanager
-def _closing(bar):
-    try:
-        yield
-    finally:
-        if bar is not None:
-            bar.close()
-
-
 def fit(model, loss_fn, optimizer, X, y, *, epochs: int, batch_size: int = 32,
-        rng: np.random.Generator | None = None, validation_data=None, metrics=("loss",),
-        callbacks=(), scheduler=None, clip_norm: float | None = None, regularizer=None,
-        progress: bool = False, verbose: bool = False, shuffle: bool = True) -> History:
+        rng: np.random.Generator | None = None, shuffle: bool = True, validation_data=None,
+        metrics=("loss",), callbacks=(), regularizer=None,
+        clip_norm: float | None = None) -> History:
     """Train `model` with mini-batch gradient descent and return the per-epoch `History`.
 
     Parameters
     ----------
     model : Layer
-        Anything with ``forward(x, training=...)`` and ``backward(grad)``; models containing
-        Dropout receive ``rng`` too.
+        Trained in training mode; its input is data, so its first layer skips dL/dx.
     loss_fn : Loss
         ``loss_fn(pred, target) -> float`` and ``loss_fn.backward() -> dL/dpred``.
     optimizer
         An `nnkit.optim` optimizer over the model's parameters.
     X, y : np.ndarray
-        Training inputs (n, ...) and targets (n, ...).
+        Training inputs (n, ...) and targets (n, ...), checked once here.
     epochs, batch_size : int
         Passes over the data, samples per step (the last batch may be smaller).
     rng : np.random.Generator
-        Shuffles the batches each epoch and draws dropout masks: same seed, same run.
+        Shuffles the batches each epoch (layers that draw, like `Dropout`, have their own).
+    shuffle : bool
+        False keeps the order of the samples (then `rng` is not needed).
     validation_data : (X_val, y_val), optional
         Evaluated in inference mode after each epoch (``val_loss``, ``val_accuracy``).
     metrics : tuple of str
         ``"loss"`` (always recorded) and optionally ``"accuracy"``.
     callbacks : iterable
         Objects with ``on_epoch_end(epoch, logs, model)`` returning True to stop (optional
-        ``on_train_begin(model)``, ``on_train_end(model)``), e.g. `EarlyStopping`; a plain
-        function ``f(epoch, logs, model)`` works too.
-    scheduler : LRScheduler, optional
-        Stepped once after every epoch.
-    clip_norm : float, optional
-        Clip the joint gradient norm to this value before each step (`clip_grad_norm_`).
+        ``on_train_begin(model)``, ``on_train_end(model)``): `EarlyStopping`, `PrintLogs`,
+        `ProgressBar`, a learning-rate scheduler; a plain function ``f(epoch, logs, model)``
+        works too.
     regularizer : L1 or L2, optional
         Its gradient is added to the weights' gradients after each backward pass (the
         recorded ``loss`` stays the data loss, comparable with ``val_loss``).
-    progress : bool
-        Show a tqdm progress bar over the epochs (tqdm is imported only then).
-    verbose : bool
-        Print one line per epoch.
+    clip_norm : float, optional
+        Clip the joint gradient norm to this value before each step (`clip_grad_norm_`).
 
     Returns
     -------
@@ -266,112 +242,130 @@ def fit(model, loss_fn, optimizer, X, y, *, epochs: int, batch_size: int = 32,
 
     Shapes: ``X`` (n, ...), ``y`` (n, ...) matching what ``loss_fn(model(X), y)`` accepts.
     """
-    X, y = _check_xy(X, y, "fit")
-    epochs = _positive_int(epochs, "fit", "epochs")
-    batch_size = _positive_int(batch_size, "fit", "batch_size")
-    if not isinstance(rng, np.random.Generator):
-        raise NNKitError(
-            "fit: rng must be an np.random.Generator (it shuffles the batches and draws dropout "
-            "masks); pass rng=np.random.default_rng(seed)."
-        )
+    X, y = check_xy(X, y, "fit")
+    X = _checked(model, X)
+    epochs = positive_int(epochs, "fit", "epochs")
+    batch_size = positive_int(batch_size, "fit", "batch_size")
+    if shuffle:
+        require_rng(rng, "fit (it shuffles the batches; or pass shuffle=False)")
     metrics = _check_metrics(metrics, "fit")
-    if np.issubdtype(X.dtype, np.floating):
-        check_finite(X, "fit", "training inputs X")
-    if validation_data is not None:
-        try:
-            X_val, y_val = validation_data
-        except (TypeError, ValueError):
-            raise NNKitError("fit: validation_data must be a pair (X_val, y_val).") from None
-        X_val, y_val = _check_xy(X_val, y_val, "fit (validation_data)")
+    validation = _validation_pair(model, validation_data)
+    step = _TrainingStep(model, loss_fn, optimizer, regularizer, clip_norm)
+    history = History()
     callbacks = list(callbacks)
-    names = {id(p): n for n, p in model.named_parameters()}
-    opt_params = list(getattr(optimizer, "params", None) or model.parameters())
-    trainable = [(names.get(id(p), f"param{i}"), p) for i, p in enumerate(opt_params)]
-    want_acc = "accuracy" in metrics
-    threshold = _threshold_for(loss_fn)
-
-    history = History({"loss": [], "lr": []})
-    if want_acc:
-        history["accuracy"] = []
-    if validation_data is not None:
-        history["val_loss"] = []
-        if want_acc:
-            history["val_accuracy"] = []
-
-    for cb in callbacks:
-        if hasattr(cb, "on_train_begin"):
-            cb.on_train_begin(model)
-
-    epoch_iter = range(epochs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        epoch_iter = bar = tqdm(epoch_iter, desc="fit", unit="epoch")
-
-    step = 0
-    # overflow in a diverging run is detected below and reported as TrainingDivergedError,
-    # so NumPy's floating-point warnings would only repeat it less clearly
-    with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
-        for epoch in epoch_iter:
-            lr = float(optimizer.lr)
-            total_loss = total_correct = 0.0
-            for b, (Xb, yb) in enumerate(batches(X, y, batch_size, rng=rng, shuffle=shuffle)):
-                step += 1
-                optimizer.zero_grad()
-                try:
-                    out = _forward(model, Xb, True, rng)
-                    loss = float(loss_fn(out, yb))
-                except NonFiniteError as exc:
-                    raise _diverged("an activation or the output became NaN/inf", epoch, b,
-                                    step, detail=f" ({exc})") from exc
-                if not math.isfinite(loss):
-                    raise _diverged(f"the loss is {loss}", epoch, b, step)
-                model.backward(loss_fn.backward())
-                if regularizer is not None:
-                    regularizer.add_grad(model)
-                bad = _first_nonfinite((n, p.grad) for n, p in trainable if p.requires_grad)
-                if bad is not None:
-                    raise _diverged(f"the gradient of parameter {bad!r} holds NaN/inf", epoch, b,
-                                    step, parameter=bad)
-                if clip_norm is not None:
-                    clip_grad_norm_([p for _, p in trainable], clip_norm)
-                optimizer.step()
-                bad = _first_nonfinite((n, p.value) for n, p in trainable if p.requires_grad)
-                if bad is not None:
-                    raise _diverged(f"parameter {bad!r} became NaN/inf after the update", epoch,
-                                    b, step, parameter=bad)
-                total_loss += loss * Xb.shape[0]
-                if want_acc:
-                    total_correct += accuracy(out, yb, threshold=threshold) * Xb.shape[0]
-
-            n_seen = X.shape[0]
-            logs = {"loss": total_loss / n_seen, "lr": lr}
-            if want_acc:
-                logs["accuracy"] = total_correct / n_seen
-            if validation_data is not None:
-                val = evaluate(model, loss_fn, X_val, y_val, metrics=metrics)
-                logs["val_loss"] = val["loss"]
-                if want_acc:
-                    logs["val_accuracy"] = val["accuracy"]
-            for key, value in logs.items():
-                history[key].append(value)
-            history.epochs.append(epoch)
-            if scheduler is not None:
-                scheduler.step()
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
-            if verbose:
-                print(f"epoch {epoch + 1}/{epochs}  " +
-                      "  ".join(f"{k} {v:.4g}" for k, v in logs.items()))
-            stop = False
-            for cb in callbacks:
-                hook = getattr(cb, "on_epoch_end", None) or cb
-                stop = bool(hook(epoch, dict(logs), model)) or stop
-            if stop:
+    saved_flag = model.needs_input_grad
+    model.needs_input_grad = False              # the data need no gradient
+    try:
+        for cb in callbacks:
+            if hasattr(cb, "on_train_begin"):
+                cb.on_train_begin(model)
+        for epoch in range(epochs):
+            lr = float(optimizer.lr)              # the rate used during this epoch
+            train = step.epoch(epoch, batches(X, y, batch_size, rng=rng, shuffle=shuffle),
+                               "accuracy" in metrics)
+            logs = {"loss": train.pop("loss"), "lr": lr, **train}
+            if validation is not None:
+                val = evaluate(model, loss_fn, *validation, metrics=metrics)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            history.record(epoch, logs)
+            if _callbacks_stop(callbacks, epoch, logs, model):
                 history.stopped_epoch = epoch
                 break
-    for cb in callbacks:
-        if hasattr(cb, "on_train_end"):
-            cb.on_train_end(model)
+    finally:  # also after an error: no half-done state (flag restored, progress bar closed)
+        model.needs_input_grad = saved_flag
+        for cb in callbacks:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(model)
     return history
+
+
+def _validation_pair(model, validation_data):
+    if validation_data is None:
+        return None
+    try:
+        X_val, y_val = validation_data
+    except (TypeError, ValueError):
+        raise NNKitError("fit: validation_data must be a pair (X_val, y_val).") from None
+    X_val, y_val = check_xy(X_val, y_val, "fit (validation_data)")
+    return _checked(model, X_val), y_val
+
+
+def _callbacks_stop(callbacks, epoch, logs, model) -> bool:
+    """Run every callback's ``on_epoch_end``; True if any asks to stop."""
+    stop = False
+    for cb in callbacks:
+        hook = getattr(cb, "on_epoch_end", None) or cb
+        stop = bool(hook(epoch, dict(logs), model)) or stop
+    return stop
+
+
+class _TrainingStep:
+    """One optimizer step per batch, watching for NaN/inf; `epoch` runs them over the batches."""
+
+    def __init__(self, model, loss_fn, optimizer, regularizer, clip_norm):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.regularizer, self.clip_norm = regularizer, clip_norm
+        names = {id(p): n for n, p in model.named_parameters()}
+        params = list(getattr(optimizer, "params", None) or model.parameters())
+        self.trainable = [(names.get(id(p), f"param{i}"), p) for i, p in enumerate(params)]
+        self.threshold = _threshold_for(loss_fn)
+        self.count = 0                          # optimizer steps taken
+
+    def epoch(self, epoch: int, batch_iter, want_accuracy: bool) -> dict:
+        """Train on every batch; return the epoch's mean loss (and accuracy)."""
+        total_loss = total_correct = 0.0
+        n_seen = 0
+        # overflow in a diverging run is reported as TrainingDivergedError below, so NumPy's
+        # floating-point warnings would only repeat it less clearly
+        with np.errstate(over="ignore", invalid="ignore"):
+            for b, (Xb, yb) in enumerate(batch_iter):
+                out, loss = self.batch(Xb, yb, epoch, b)
+                total_loss += loss * Xb.shape[0]
+                n_seen += Xb.shape[0]
+                if want_accuracy:
+                    total_correct += accuracy(out, yb, threshold=self.threshold) * Xb.shape[0]
+        logs = {"loss": total_loss / n_seen}
+        if want_accuracy:
+            logs["accuracy"] = total_correct / n_seen
+        return logs
+
+    def batch(self, Xb, yb, epoch: int, b: int):
+        """The book's step on one batch: zero_grad, forward, loss, backward, (penalty, clip) step."""
+        self.count += 1
+        self.optimizer.zero_grad()
+        try:
+            out = self.model.forward(Xb, training=True)
+            loss = float(self.loss_fn(out, yb))
+        except NonFiniteError as exc:
+            raise self._diverged("an activation or the output became NaN/inf", epoch, b,
+                                 detail=f" ({exc})") from exc
+        except ValueError:  # NumPy rejected a shape: let the model name the layer, if it can
+            if hasattr(self.model, "find_misfit"):
+                self.model.find_misfit(Xb)
+            raise
+        if not math.isfinite(loss):
+            raise self._diverged(f"the loss is {loss}", epoch, b)
+        self.model.backward(self.loss_fn.backward())
+        if self.regularizer is not None:
+            self.regularizer.add_grad(self.model)
+        self._check_finite("grad", "the gradient of parameter {!r} holds NaN/inf", epoch, b)
+        if self.clip_norm is not None:
+            clip_grad_norm_([p for _, p in self.trainable], self.clip_norm)
+        self.optimizer.step()
+        self._check_finite("value", "parameter {!r} became NaN/inf after the update", epoch, b)
+        return out, loss
+
+    def _check_finite(self, attr: str, what: str, epoch: int, b: int) -> None:
+        for name, p in self.trainable:
+            a = getattr(p, attr)
+            if p.requires_grad and a.size and not np.isfinite(a.sum()) and not np.isfinite(a).all():
+                raise self._diverged(what.format(name), epoch, b, parameter=name)
+
+    def _diverged(self, what, epoch, b, parameter=None, detail=""):
+        where = f"epoch {epoch}, batch {b} (counting from 0; optimizer step {self.count})"
+        return TrainingDivergedError(
+            f"Training diverged at {where}: {what}.{detail} Usually the learning rate is too "
+            "large for this model and data: lower it (for example by 10x), standardize the "
+            "inputs, or clip the gradients (clip_norm=...).",
+            epoch=epoch, batch=b, parameter=parameter,
+        )

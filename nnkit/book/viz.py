@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from nnkit.train import predict_classes
+
 __all__ = [
     "BOOK_COLORS",
     "activation_histograms",
@@ -146,33 +148,6 @@ def plot_function_and_derivative(fn, ax=None, z=None, *, label: str | None = Non
 # -- classifiers -----------------------------------------------------------------------------
 
 
-def _forward(model, x: np.ndarray) -> np.ndarray:
-    if hasattr(model, "forward"):
-        return np.asarray(model.forward(x, training=False))
-    return np.asarray(model(x))
-
-
-def predict_classes(model, x: np.ndarray, *, output: str = "auto") -> np.ndarray:
-    """Class labels from a model's outputs: argmax for k outputs, a threshold for one.
-
-    One output is read as a probability (threshold 0.5) if ``output="probability"`` or,
-    with ``output="auto"``, if every value lies in [0, 1]; otherwise as a logit
-    (threshold 0).
-
-    Shapes: x (n, d) -> (n,) of ints.
-    """
-    out = _forward(model, x)
-    if out.ndim == 2 and out.shape[1] > 1:
-        return out.argmax(axis=1)
-    out = out.reshape(len(x))
-    if output not in {"auto", "probability", "logit"}:
-        raise ValueError(f"output must be 'auto', 'probability' or 'logit', got {output!r}")
-    if output == "auto":
-        output = "probability" if np.all((out >= 0) & (out <= 1)) else "logit"
-    threshold = 0.5 if output == "probability" else 0.0
-    return (out > threshold).astype(int)
-
-
 def decision_boundary(
     model,
     X: np.ndarray,
@@ -181,7 +156,7 @@ def decision_boundary(
     resolution: int = 200,
     *,
     padding: float = 0.5,
-    output: str = "auto",
+    output: str,
     xlabel: str = "$x_1$",
     ylabel: str = "$x_2$",
 ):
@@ -190,8 +165,10 @@ def decision_boundary(
     Parameters
     ----------
     model : Layer or callable
-        Its ``forward(x, training=False)`` (or ``model(x)``) maps (n, 2) to (n,), (n, 1)
+        A Layer (run with ``training=False``) or a function mapping (n, 2) to (n,), (n, 1)
         or (n, k); see `predict_classes` for how outputs become classes.
+    output : "logit" or "probability"
+        What a single output column holds (required: nothing is guessed from the values).
     X : array (n, 2)
     y : array (n,) of class labels
     resolution : int

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnkit.core import NNKitError, ShapeError, as_float_array
+from nnkit.core import NNKitError, ShapeError, as_float_array, require_rng
 
 __all__ = [
     "PerceptronResult", "perceptron", "is_linearly_separable", "ShatterResult", "shatters",
@@ -109,11 +109,8 @@ def perceptron(X, y, *, max_epochs: int = 100, lr: float = 1.0,
     y = _pm1_labels(y, m, "perceptron")
     if int(max_epochs) != max_epochs or max_epochs < 1:
         raise NNKitError(f"perceptron: max_epochs must be an integer >= 1, got {max_epochs!r}.")
-    if shuffle and not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "perceptron: shuffle=True draws a random order each epoch and needs "
-            "rng=np.random.default_rng(seed)."
-        )
+    if shuffle:
+        require_rng(rng, "perceptron (shuffle=True draws a random order each epoch)")
     w, b = np.zeros(d), 0.0
     history: list[int] = []
     for _ in range(int(max_epochs)):

@@ -24,7 +24,10 @@ __all__ = [
 
 
 def _forward_caches(layer, x, h0):
-    """Run `layer` forward and return (caches, x was a single sample)."""
+    """Run `layer` forward from `h0` and return (caches, x was a single sample).
+
+    The layer's own ``initial_state`` is left as it was.
+    """
     if getattr(layer, "_cell", None) is None:
         raise NNKitError(
             f"expected a recurrent layer from nnkit.rnn (RNN, GatedRNN, LSTM, GRU), got "
@@ -36,7 +39,12 @@ def _forward_caches(layer, x, h0):
         x = x[None]  # (1, T, d)
         if h0 is not None:
             h0 = tuple(a[None] for a in h0) if isinstance(h0, tuple) else np.asarray(h0)[None]
-    layer.forward(x, h0)
+    saved = layer.initial_state
+    try:
+        layer.initial_state = h0
+        layer(x)
+    finally:
+        layer.initial_state = saved
     caches, _, _ = layer._cache  # the per-step caches of the cell (same package)
     return caches, single
 
@@ -95,8 +103,15 @@ def grad_norm_vs_distance(layer, x, h0=None, d_h_T=None) -> tuple[np.ndarray, np
             d_h_T = np.full((n, H), 1.0 / np.sqrt(H), dtype=layer.dtype)  # (n, h)
         elif single:
             d_h_T = np.asarray(d_h_T)[None]
-        layer.backward(None, d_h_T)
-        dh0 = layer.dh0[0] if isinstance(layer.dh0, tuple) else layer.dh0  # (n, h)
+        d_h_T = np.asarray(d_h_T, dtype=layer.dtype)  # (n, h)
+        if layer.return_sequences:  # a loss on the last state only: zero on h_1 .. h_{T-1}
+            grad = np.zeros((n, len(caches), H), dtype=layer.dtype)  # (n, T, h)
+            grad[:, -1] = d_h_T
+        else:
+            grad = d_h_T
+        layer.backward(grad)
+        dh0 = layer.initial_state_grad
+        dh0 = dh0[0] if isinstance(dh0, tuple) else dh0  # (n, h)
         grads = np.concatenate([layer.state_grads, dh0[:, None]], axis=1)  # (n, T+1, h)
     finally:
         layer.truncate = truncate

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnkit.core import NNKitError, ShapeError, as_float_array
+from nnkit.core import NNKitError, ShapeError, as_float_array, require_rng
 
 __all__ = [
     "LinearRegions", "linear_regions", "random_relu_net", "fourier_amplitudes",
@@ -67,6 +67,7 @@ def linear_regions(model, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
     gx, gy = np.meshgrid(xs, ys)  # (res, res) each; row i is ys[i]
     a = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (res^2, 2)
     layers = list(model) if hasattr(model, "__iter__") else [model]
+    a = layers[0].check_input(a) if layers else a  # checked (and cast) once, at the boundary
     bits = []
     for layer in layers:
         a = layer.forward(a, training=False)
@@ -95,9 +96,7 @@ def random_relu_net(widths, rng: np.random.Generator, *, dtype=np.float64):
     widths = [int(w) for w in widths]
     if len(widths) < 2 or min(widths) < 1:
         raise NNKitError(f"random_relu_net: widths needs >= 2 positive sizes, got {widths}.")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("random_relu_net: rng must be an np.random.Generator "
-                        "(np.random.default_rng(seed)).")
+    require_rng(rng, "random_relu_net")
     layers = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(Dense(n_in, n_out, rng=rng, dtype=dtype))
@@ -179,8 +178,7 @@ def spectral_bias_history(freqs=(1, 3, 5, 7), target_amplitudes=None, *,
     from nnkit.losses import MSELoss
     from nnkit.optim import Adam
 
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("spectral_bias_history: rng must be an np.random.Generator.")
+    require_rng(rng, "spectral_bias_history")
     freqs = np.asarray(freqs, dtype=np.float64).reshape(-1)
     A = np.ones_like(freqs) if target_amplitudes is None else np.asarray(target_amplitudes, float)
     if A.shape != freqs.shape:

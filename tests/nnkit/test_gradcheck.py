@@ -149,3 +149,18 @@ def test_medium_mlp_100_sampled_parameters():
     report = check_gradients(model, CrossEntropyLoss(), X, y, n_samples=100, rng=rng)
     assert report.ok, str(report)
     assert 100 <= sum(r.n_checked for r in report.rows) <= 112
+
+
+def test_numerical_gradient_restores_the_entry_when_f_raises():
+    x = np.array([1.0, 2.0, 3.0])
+    calls = []
+
+    def f(v):
+        calls.append(v.copy())
+        if len(calls) == 4:  # second entry, perturbed upwards
+            raise RuntimeError("boom")
+        return float(np.sum(v ** 2))
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])

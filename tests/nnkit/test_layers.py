@@ -7,7 +7,7 @@ import pytest
 
 from nnkit import init
 from nnkit.activations import ReLU, Sigmoid, Tanh
-from nnkit.core import BackwardBeforeForwardError, NNKitError, NonFiniteError, ShapeError
+from nnkit.core import Layer, BackwardBeforeForwardError, NNKitError, NonFiniteError, RNGError, ShapeError
 from nnkit.layers import BatchNorm, Dense, Dropout, Sequential
 from nnkit.losses import CrossEntropyLoss
 
@@ -50,9 +50,11 @@ def test_dense_init_by_callable_name_and_seed():
     np.testing.assert_array_equal(a.bias.value, 0.0)  # zeros when an init is given
     assert abs(a.weight.value.std() / math.sqrt(2 / 50) - 1) < 0.1
     with pytest.raises(NNKitError, match="unknown initializer"):
-        Dense(2, 2, init="nope")
+        Dense(2, 2, init="nope", rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="Generator"):
         Dense(2, 2, rng=42)
+    with pytest.raises(RNGError, match=r"Dense draws random numbers.*default_rng\(seed\)"):
+        Dense(2, 2)  # one rule for everything that draws: rng is required
 
 
 def test_dense_accumulates_gradients(rng):
@@ -103,10 +105,10 @@ def test_dense_float32_end_to_end(rng):
 # -- Dropout -----------------------------------------------------------------------------------
 def test_dropout_inference_is_identity_and_training_scales(rng):
     x = rng.normal(size=(50, 40))
-    layer = Dropout(0.3)
+    layer = Dropout(0.3, rng=rng)
     assert layer(x) is x
     np.testing.assert_array_equal(layer.backward(x), x)
-    out = layer(x, training=True, rng=rng)
+    out = layer(x, training=True)
     keep = layer.mask
     assert keep.dtype == bool and keep.shape == x.shape
     np.testing.assert_allclose(out, np.where(keep, x / 0.7, 0.0))
@@ -116,38 +118,40 @@ def test_dropout_inference_is_identity_and_training_scales(rng):
 
 
 def test_dropout_backward_is_the_gradient_for_a_fixed_mask(rng):
-    layer = Dropout(0.5)
     x = rng.normal(size=(6, 4))
-    out = layer(x, training=True, rng=np.random.default_rng(7))
+    layer = Dropout(0.5, rng=np.random.default_rng(7))
+    out = layer(x, training=True)
     g = rng.normal(size=out.shape)
     dx = layer.backward(g)
     h = 1e-6  # same mask again by re-seeding, so the layer is a fixed linear map here
     for idx in [(0, 0), (3, 2), (5, 3)]:
         e = np.zeros_like(x)
         e[idx] = h
-        fp = np.sum(layer(x + e, training=True, rng=np.random.default_rng(7)) * g)
-        fm = np.sum(layer(x - e, training=True, rng=np.random.default_rng(7)) * g)
+        layer.rng = np.random.default_rng(7)
+        fp = np.sum(layer(x + e, training=True) * g)
+        layer.rng = np.random.default_rng(7)
+        fm = np.sum(layer(x - e, training=True) * g)
         assert abs((fp - fm) / (2 * h) - dx[idx]) < 1e-7
 
 
 def test_dropout_rng_rules_and_edge_probabilities(rng):
     x = np.ones((4, 4))
-    with pytest.raises(NNKitError, match="Generator"):
-        Dropout(0.5)(x, training=True)
+    with pytest.raises(RNGError, match="Dropout.*Generator"):
+        Dropout(0.5)
     a = Dropout(0.5, rng=np.random.default_rng(1))(x, training=True)
-    b = Dropout(0.5)(x, training=True, rng=np.random.default_rng(1))
+    b = Dropout(0.5, rng=np.random.default_rng(1))(x, training=True)
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(Dropout(1.0)(x, training=True, rng=rng), 0.0)
-    layer = Dropout(0.0)
-    np.testing.assert_array_equal(layer(x, training=True, rng=rng), x)
+    np.testing.assert_array_equal(Dropout(1.0, rng=rng)(x, training=True), 0.0)
+    layer = Dropout(0.0, rng=rng)
+    np.testing.assert_array_equal(layer(x, training=True), x)
     assert layer.mask.all() and layer.mask.shape == x.shape
     with pytest.raises(NNKitError, match="probability of dropping"):
-        Dropout(1.5)
+        Dropout(1.5, rng=rng)
     with pytest.raises(BackwardBeforeForwardError):
-        Dropout().backward(x)
+        Dropout(rng=rng).backward(x)
     x32 = x.astype(np.float32)
-    layer = Dropout(0.5)
-    assert layer(x32, training=True, rng=rng).dtype == np.float32
+    layer = Dropout(0.5, rng=rng)
+    assert layer(x32, training=True).dtype == np.float32
     assert layer.backward(x32).dtype == np.float32
 
 
@@ -226,17 +230,18 @@ def test_sequential_errors_name_the_layer(rng):
 
 
 def test_sequential_activations_and_dropout_rng(rng):
-    model = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5), Dense(6, 2, rng=rng))
+    model = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5, rng=rng), Dense(6, 2, rng=rng))
     x = rng.normal(size=(3, 4))
     acts = model.activations(x)
     assert [a.shape for a in acts] == [(3, 6), (3, 6), (3, 6), (3, 2)]
     np.testing.assert_allclose(acts[-1], model(x))
     assert np.all(acts[1] >= 0)
-    a = model(x, training=True, rng=np.random.default_rng(5))
-    b = model(x, training=True, rng=np.random.default_rng(5))
+    model[2].rng = np.random.default_rng(5)
+    a = model(x, training=True)
+    model[2].rng = np.random.default_rng(5)
+    b = model(x, training=True)
     np.testing.assert_array_equal(a, b)
-    with pytest.raises(NNKitError, match=r"Sequential\[2\] \(Dropout p=0.5\).*Generator"):
-        model(x, training=True)
+    assert not np.array_equal(a, model(x, training=True))  # the generator moved on
 
 
 def test_freeze_and_unfreeze(rng):
@@ -257,8 +262,8 @@ def test_freeze_and_unfreeze(rng):
 
 def test_sequential_float32_end_to_end(rng):
     model = Sequential(Dense(4, 8, rng=rng, dtype=np.float32), BatchNorm(8, dtype=np.float32),
-                       ReLU(), Dropout(0.2), Dense(8, 3, rng=rng, dtype=np.float32), Sigmoid())
-    out = model(rng.normal(size=(6, 4)), training=True, rng=rng)
+                       ReLU(), Dropout(0.2, rng=rng), Dense(8, 3, rng=rng, dtype=np.float32), Sigmoid())
+    out = model(rng.normal(size=(6, 4)), training=True)
     dx = model.backward(np.ones_like(out))
     assert out.dtype == dx.dtype == np.float32
     for name, p in model.named_parameters():
@@ -291,7 +296,65 @@ def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng)
     full = [p.grad.copy() for p in model.parameters()]
     model.zero_grad()
     model(x)
-    assert model.backward(g, input_grad=False) is None
+    model.needs_input_grad = False  # the input is data: the first layer may skip dL/dx
+    assert model[0].needs_input_grad is False and model[2].needs_input_grad is True
+    assert model.backward(g) is None
     for a, b in zip(full, model.parameters()):
         np.testing.assert_array_equal(a, b.grad)
     assert dx.shape == x.shape
+    model.needs_input_grad = True
+    model(x)
+    np.testing.assert_allclose(model.backward(g), dx)
+
+
+# -- the one walk over children -----------------------------------------------------------------
+class _Block(Layer):
+    """A user-defined layer holding sub-layers as attributes (a Sequential and a Dense)."""
+
+    def __init__(self, rng):
+        self.body = Sequential(Dense(3, 4, rng=rng), ReLU())
+        self.head = Dense(4, 2, rng=rng)
+        self.tied = self.head  # the same layer twice: its parameters count once
+
+    def forward(self, x, *, training=False):
+        return self.head.forward(self.body.forward(x, training=training), training=training)
+
+    def backward(self, grad):
+        return self.body.backward(self.head.backward(grad))
+
+
+def test_children_walk_attributes_and_parameters_count_once(rng):
+    block = _Block(rng)
+    assert [n for n, _ in block.children()] == ["body", "head", "tied"]
+    assert [n for n, _ in block.named_parameters()] == [
+        "body.0.weight", "body.0.bias", "head.weight", "head.bias"]
+    kinds = [type(m).__name__ for m in block.modules()]
+    assert kinds == ["_Block", "Sequential", "Dense", "ReLU", "Dense"]
+    from nnkit.optim import Adam
+    assert len(Adam(block).params) == 4
+
+
+def test_a_list_of_layers_is_refused_with_the_fix(rng):
+    class Listed(Layer):
+        def __init__(self):
+            self.blocks = [Dense(2, 2, rng=rng), ReLU()]
+
+    with pytest.raises(NNKitError, match=r"Listed.blocks is a list of layers.*Sequential"):
+        Listed().parameters()
+
+    class Named(Layer):
+        def __init__(self):
+            self._parts = {"a": Dense(2, 2, rng=rng)}
+
+    with pytest.raises(NNKitError, match=r"Named._parts is a dict of layers.*Sequential"):
+        list(Named().modules())
+
+
+def test_sequential_still_names_the_layer_whose_input_does_not_fit(rng):
+    model = Sequential(Dense(4, 8, rng=rng), ReLU(), Dense(16, 3, rng=rng))
+    with pytest.raises(ShapeError, match=r"Sequential\[2\] \(Dense 16->3\)"):
+        model(np.ones((5, 4)))  # found without checking every layer on every call
+    from nnkit import SGD, MSELoss, fit
+    with pytest.raises(ShapeError, match=r"Sequential\[2\] \(Dense 16->3\)"):
+        fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), np.ones((5, 4)), np.ones((5, 3)),
+            epochs=1, shuffle=False)

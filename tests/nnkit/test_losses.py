@@ -164,3 +164,26 @@ def test_backward_returns_a_fresh_array():
     g = loss.backward()
     g[...] = 0
     np.testing.assert_allclose(loss.backward(), 2 / 3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy's, before our error
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_every_loss_names_a_non_finite_prediction_or_target(bad):
+    from nnkit.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
+
+    pred2, y2 = np.array([[0.2, 0.7], [0.4, 0.1]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    cases = [(MSELoss(), pred2, y2), (BCELoss(), pred2, y2), (BCEWithLogitsLoss(), pred2, y2),
+             (CrossEntropyLoss(), pred2, y2)]
+    for loss, pred, target in cases:
+        p = pred.copy()
+        p[0, 1] = bad  # the label's column, so the value itself is not finite
+        if not (isinstance(loss, BCELoss) and np.isinf(bad)):  # BCE rejects p > 1 first
+            with pytest.raises(NonFiniteError, match=f"{type(loss).__name__}.*prediction"):
+                loss(p, target)
+        t = target.copy()
+        t[0, 1] = bad
+        with pytest.raises((NonFiniteError, NNKitError), match=f"{type(loss).__name__}"):
+            loss(pred, t)
+    with pytest.raises(NonFiniteError, match="CrossEntropyLoss.*prediction"):
+        CrossEntropyLoss()(np.array([[np.nan, 1.0]]), np.array([0]))

@@ -47,7 +47,7 @@ def test_dropout_preserves_the_expectation(p, seed):
     rng = np.random.default_rng(seed)
     N = 20_000
     x = rng.uniform(0.5, 1.5, size=(100, N // 100))
-    out = Dropout(p)(x, training=True, rng=rng)
+    out = Dropout(p, rng=rng)(x, training=True)
     # out_i = x_i k_i / (1 - p), k_i ~ Bernoulli(1 - p): E[out_i] = x_i and
     # Var[mean(out)] = sum(x_i^2) p / ((1 - p) N^2); allow 5 standard deviations
     sd = math.sqrt(np.sum(x**2) * p / (1 - p)) / N

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from nnkit import BackwardBeforeForwardError, NNKitError, ShapeError, rnn, theory
+from nnkit import BackwardBeforeForwardError, NNKitError, RNGError, ShapeError, rnn, theory
 from nnkit.gradcheck import numerical_gradient
 
 N, D, H = 2, 3, 4
@@ -29,10 +29,19 @@ def _state(layer, rng):
     return rng.normal(size=(N, H))
 
 
-def _final_dot(final, d_final) -> float:
-    if isinstance(final, tuple):
-        return sum(float(np.sum(a * b)) for a, b in zip(final, d_final))
-    return float(np.sum(final * d_final))
+def _state_dot(state, d_state) -> float:
+    if isinstance(state, tuple):
+        return sum(float(np.sum(a * b)) for a, b in zip(state, d_state))
+    return float(np.sum(state * d_state))
+
+
+def _state_leaves(layer, state0, analytic: dict, leaves: dict) -> None:
+    """Add the initial state (h0, and c0 for the LSTM) and its gradient to the checked leaves."""
+    if isinstance(layer, rnn.LSTM):
+        analytic.update(h0=layer.initial_state_grad[0], c0=layer.initial_state_grad[1])
+        leaves.update(h0=state0[0], c0=state0[1])
+    else:
+        analytic["h0"], leaves["h0"] = layer.initial_state_grad, state0
 
 
 def _max_rel(a, b) -> float:
@@ -54,27 +63,23 @@ def _check_all(layer, objective, analytic: dict, leaves: dict, tol=1e-6):
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 @pytest.mark.parametrize("T", [1, 2, 5])
-def test_bptt_matches_central_differences(kind, T):
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_bptt_matches_central_differences(kind, T, return_sequences):
     rng = np.random.default_rng(10 + T)
-    layer = LAYERS[kind](rng)
+    layer = LAYERS[kind](rng, return_sequences=return_sequences)
     x = rng.normal(size=(N, T, D))
     state0 = _state(layer, rng)
-    dout = rng.normal(size=(N, T, H))
-    d_final = _state(layer, rng)  # dL/dh_T (and dL/dc_T)
+    layer.initial_state = state0
+    dout = rng.normal(size=(N, T, H) if return_sequences else (N, H))
 
     def objective():
-        out, final = layer.forward(x, state0)
-        return float(np.sum(out * dout)) + _final_dot(final, d_final)
+        return float(np.sum(layer(x) * dout))
 
-    layer.forward(x, state0)
-    dx = layer.backward(dout, d_final)
-    analytic = {"x": dx}
-    leaves = {"x": x}
-    if isinstance(layer, rnn.LSTM):
-        analytic.update(h0=layer.dh0[0], c0=layer.dh0[1])
-        leaves.update(h0=state0[0], c0=state0[1])
-    else:
-        analytic["h0"], leaves["h0"] = layer.dh0, state0
+    out = layer(x)
+    assert out.shape == dout.shape
+    dx = layer.backward(dout)
+    analytic, leaves = {"x": dx}, {"x": x}
+    _state_leaves(layer, state0, analytic, leaves)
     _check_all(layer, objective, analytic, leaves)
 
 
@@ -83,48 +88,64 @@ def test_cell_one_step_backward(cls):
     rng = np.random.default_rng(1)
     cell = cls(D, H, rng=rng)
     x = rng.normal(size=(N, D))
-    if cls is rnn.LSTMCell:
-        state = (rng.normal(size=(N, H)), rng.normal(size=(N, H)))
-        dstate = (rng.normal(size=(N, H)), rng.normal(size=(N, H)))
-    else:
-        state, dstate = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    lstm = cls is rnn.LSTMCell
+    state = (rng.normal(size=(N, H)), rng.normal(size=(N, H))) if lstm else (rng.normal(size=(N, H)),)
+    dstate = tuple(rng.normal(size=(N, H)) for _ in state)
 
+    # the step API: dL/d(h, c) of the new state -> dL/dx, dL/d(previous state)
     def objective():
-        return _final_dot(cell(x, state), dstate)
+        return _state_dot(cell.step_forward(x, state)[0], dstate)
 
-    cell(x, state)
-    dx, dprev = cell.backward(dstate)
-    if cls is rnn.LSTMCell:
-        analytic = {"x": dx, "h": dprev[0], "c": dprev[1]}
-        leaves = {"x": x, "h": state[0], "c": state[1]}
-    else:
-        analytic, leaves = {"x": dx, "h": dprev}, {"x": x, "h": state}
+    _, cache = cell.step_forward(x, state)
+    dx, dprev = cell.step_backward(dstate, cache)
+    analytic = {"x": dx, **{f"s{i}": d for i, d in enumerate(dprev)}}
+    leaves = {"x": x, **{f"s{i}": s_ for i, s_ in enumerate(state)}}
     _check_all(cell, objective, analytic, leaves)
+
+    # the Layer contract: forward(x) from initial_state returns h; backward(dh) returns dx
+    cell.zero_grad()
+    cell.initial_state = state if lstm else state[0]
+    dh = dstate[0]
+
+    def layer_objective():
+        return float(np.sum(cell(x) * dh))
+
+    h = cell(x)
+    np.testing.assert_array_equal(h, cell.final_state[0] if lstm else cell.final_state)
+    dx = cell.backward(dh)
+    analytic = {"x": dx}
+    leaves = {"x": x}
+    grads = cell.initial_state_grad if lstm else (cell.initial_state_grad,)
+    analytic.update({f"s{i}": d for i, d in enumerate(grads)})
+    leaves.update({f"s{i}": s_ for i, s_ in enumerate(state)})
+    _check_all(cell, layer_objective, analytic, leaves)
 
 
 # -- truncated BPTT ------------------------------------------------------------------------
 
 
-def _truncated_objective(layer, x, state0, dout, d_final, k):
+def _truncated_objective(layer, x, state0, dout, k):
     """L_k = sum_s <dout_s, h_s> with h_s recomputed over the k steps s-k+1..s from a
     constant state (the state after step s-k, computed with the unperturbed model), or from
-    h0 when the window reaches the start; the final-state term belongs to s = T-1."""
+    the initial state when the window reaches the start."""
     T = x.shape[1]
     starts = {}
     for s in range(T):
         a = s - k + 1
         if a > 0:
-            _, st = layer.forward(x[:, :a], state0)
+            layer.initial_state = state0
+            layer(x[:, :a])
+            st = layer.final_state
             starts[s] = tuple(np.copy(v) for v in st) if isinstance(st, tuple) else np.copy(st)
 
     def objective():
         total = 0.0
         for s in range(T):
             a = max(s - k + 1, 0)
-            out, final = layer.forward(x[:, a:s + 1], starts.get(s, state0))
+            layer.initial_state = starts.get(s, state0)
+            out = layer(x[:, a:s + 1])
             total += float(np.sum(out[:, -1] * dout[:, s]))
-            if s == T - 1:
-                total += _final_dot(final, d_final)
+        layer.initial_state = state0
         return total
 
     return objective
@@ -139,16 +160,12 @@ def test_truncated_bptt_is_the_gradient_of_the_truncated_objective(kind, k):
     x = rng.normal(size=(N, T, D))
     state0 = _state(layer, rng)
     dout = rng.normal(size=(N, T, H))
-    d_final = _state(layer, rng)
-    objective = _truncated_objective(layer, x, state0, dout, d_final, k)
-    layer.forward(x, state0)
-    dx = layer.backward(dout, d_final)
+    objective = _truncated_objective(layer, x, state0, dout, k)
+    layer.initial_state = state0
+    layer(x)
+    dx = layer.backward(dout)
     analytic, leaves = {"x": dx}, {"x": x}
-    if isinstance(layer, rnn.LSTM):
-        analytic.update(h0=layer.dh0[0], c0=layer.dh0[1])
-        leaves.update(h0=state0[0], c0=state0[1])
-    else:
-        analytic["h0"], leaves["h0"] = layer.dh0, state0
+    _state_leaves(layer, state0, analytic, leaves)
     _check_all(layer, objective, analytic, leaves)
 
 
@@ -158,7 +175,7 @@ def test_truncation_changes_the_gradient_and_long_truncation_is_full_bptt():
     grads = {}
     for k in (None, 2, 6, 50):
         layer = rnn.RNN(D, H, rng=np.random.default_rng(0), truncate=k)
-        layer.forward(x)
+        layer(x)
         dx = layer.backward(dout)
         grads[k] = (dx, layer.weight_hh.grad.copy())
     for k in (6, 50):
@@ -181,18 +198,19 @@ def test_scalar_rnn_two_steps_by_hand():
     # forward by hand: h_t = tanh(w_ih x_t + b_ih + w_hh h_{t-1} + b_hh)
     h1 = math.tanh(w_ih * x1 + b_ih + w_hh * h0 + b_hh)
     h2 = math.tanh(w_ih * x2 + b_ih + w_hh * h1 + b_hh)
-    out, hT = layer.forward(np.array([[[x1], [x2]]]), np.array([[h0]]))
+    layer.initial_state = np.array([[h0]])
+    out = layer(np.array([[[x1], [x2]]]))
     np.testing.assert_allclose(out.ravel(), [h1, h2], rtol=1e-14)
-    assert hT.item() == pytest.approx(h2, rel=1e-14)
+    assert layer.final_state.item() == pytest.approx(h2, rel=1e-14)
     # backward by hand for L = h2: delta_t = dL/dh_t * (1 - h_t^2)
     delta2 = 1 - h2**2
     dh1 = delta2 * w_hh
     delta1 = dh1 * (1 - h1**2)
-    layer.backward(np.zeros((1, 2, 1)), np.array([[1.0]]))
+    layer.backward(np.array([[[0.0], [1.0]]]))  # dL/dh_1 = 0 from outside, dL/dh_2 = 1
     assert layer.weight_hh.grad.item() == pytest.approx(delta2 * h1 + delta1 * h0, rel=1e-13)
     assert layer.weight_ih.grad.item() == pytest.approx(delta2 * x2 + delta1 * x1, rel=1e-13)
     assert layer.bias_hh.grad.item() == pytest.approx(delta2 + delta1, rel=1e-13)
-    assert layer.dh0.item() == pytest.approx(delta1 * w_hh, rel=1e-13)
+    assert layer.initial_state_grad.item() == pytest.approx(delta1 * w_hh, rel=1e-13)
 
 
 def test_gated_cell_equation_by_hand():
@@ -209,7 +227,8 @@ def test_gated_cell_equation_by_hand():
     i = sig(0.5 * x + 0.1 * h)
     f = sig(-1.0 * x + 1.0 + 0.2 * h)
     g = math.tanh(2.0 * x + 0.3 * h)
-    assert cell(np.array([[x]]), np.array([[h]])).item() == pytest.approx(f * h + i * g, rel=1e-14)
+    cell.initial_state = np.array([[h]])
+    assert cell(np.array([[x]])).item() == pytest.approx(f * h + i * g, rel=1e-14)
 
 
 # -- parameters, dtype, errors -------------------------------------------------------------
@@ -230,7 +249,8 @@ def test_pytorch_names_shapes_and_default_init(cls, G):
 def test_float32_stays_float32():
     rng = np.random.default_rng(0)
     layer = rnn.LSTM(D, H, rng=rng, dtype=np.float32)
-    out, (hT, cT) = layer.forward(rng.normal(size=(N, 4, D)))
+    out = layer(rng.normal(size=(N, 4, D)))
+    hT, cT = layer.final_state
     dx = layer.backward(np.ones_like(out))
     assert out.dtype == hT.dtype == cT.dtype == dx.dtype == np.float32
     assert all(p.grad.dtype == np.float32 for p in layer.parameters())
@@ -242,16 +262,22 @@ def test_clear_errors():
     with pytest.raises(BackwardBeforeForwardError):
         layer.backward(np.zeros((N, 2, H)))
     with pytest.raises(ShapeError, match=r"RNN.*\(n, T, 3\).*\(2, 3\)"):
-        layer.forward(np.zeros((2, 3)))
-    with pytest.raises(ShapeError, match="h0"):
-        layer.forward(np.zeros((N, 2, D)), np.zeros((N, H + 1)))
-    layer.forward(np.zeros((N, 2, D)))
-    with pytest.raises(ShapeError, match="d_outputs"):
+        layer(np.zeros((2, 3)))
+    with pytest.raises(ShapeError, match=r"RNN.*\(n, T, 3\).*\(2, 3\)"):
+        layer.check_input(np.zeros((2, 3)))
+    layer.initial_state = np.zeros((N, H + 1))
+    with pytest.raises(ShapeError, match="initial_state"):
+        layer(np.zeros((N, 2, D)))
+    layer.initial_state = None
+    layer(np.zeros((N, 2, D)))
+    with pytest.raises(ShapeError, match=r"gradient of shape \(2, 2, 4\)"):
         layer.backward(np.zeros((N, 3, H)))
+    with pytest.raises(RNGError, match="RNNCell.*Generator"):
+        rnn.RNN(D, H)
     with pytest.raises(NNKitError, match="truncate"):
-        rnn.RNN(D, H, truncate=0)
+        rnn.RNN(D, H, truncate=0, rng=rng)
     with pytest.raises(NNKitError, match="nonlinearity"):
-        rnn.RNN(D, H, "sigmoid")
+        rnn.RNN(D, H, "sigmoid", rng=rng)
     with pytest.raises(TypeError, match="Generator"):
         rnn.GRU(D, H, rng=0)
 
@@ -294,7 +320,7 @@ def test_step_jacobians_of_vanilla_rnn_are_diag_phi_prime_times_W():
     layer = rnn.RNN(D, H, rng=rng)
     x = rng.normal(size=(N, 4, D))
     J = theory.step_jacobians(layer, x)
-    out, _ = layer.forward(x)
+    out = layer(x)
     expected = (1 - out**2)[..., None] * layer.weight_hh.value  # (n, T, h, h)
     np.testing.assert_allclose(J, expected, rtol=1e-12, atol=1e-15)
     assert theory.step_jacobians(layer, x[1]).shape == (4, H, H)
@@ -307,7 +333,6 @@ def test_step_jacobians_match_finite_differences(kind):
     x = rng.normal(size=(5, D))  # one sample, T = 5
     J = theory.step_jacobians(layer, x)
     cell = layer._cell
-    out, _ = layer.forward(x[None])
     is_lstm = isinstance(layer, rnn.LSTM)
     # rebuild state_{t-1} (with c for the LSTM) by stepping the cell, then differentiate one step
     state = cell.zero_state(1)
@@ -384,7 +409,7 @@ def test_same_outputs_and_gradients_as_pytorch(kind):
     xt = torch.tensor(x, requires_grad=True)
     out_t, _ = tm(xt)
     (out_t * torch.tensor(dout)).sum().backward()
-    out, _ = layer.forward(x)
+    out = layer(x)
     dx = layer.backward(dout)
     np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
@@ -392,3 +417,45 @@ def test_same_outputs_and_gradients_as_pytorch(kind):
     for name, p in layer.named_parameters():
         np.testing.assert_allclose(p.grad, torch_params[name + "_l0"].grad.numpy(),
                                    rtol=1e-10, atol=1e-12)
+
+
+# -- composing: Sequential and carried state ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layers_compose_in_sequential(kind):
+    from nnkit import Dense, MSELoss, Sequential, Tanh
+    from nnkit.gradcheck import check_gradients
+
+    rng = np.random.default_rng(11)
+    model = Sequential(getattr(rnn, kind)(2, 4, rng=rng), Tanh(),
+                       getattr(rnn, kind)(4, 3, rng=rng, return_sequences=False),
+                       Dense(3, 1, rng=rng))
+    x, y = rng.normal(size=(3, 5, 2)), rng.normal(size=(3, 1))
+    assert model(x).shape == (3, 1)
+    report = check_gradients(model, MSELoss(), x, y)
+    assert report.ok, str(report)
+    assert [n for n, _ in model.named_parameters()][:2] == ["0.weight_ih", "0.weight_hh"]
+
+
+def test_sequence_regressor_is_the_sequential_of_its_parts():
+    from nnkit import Sequential
+
+    rng = np.random.default_rng(12)
+    model = rnn.SequenceRegressor("lstm", 2, 4, 1, rng=rng)
+    same = Sequential(model.rnn, model.head)
+    x = rng.normal(size=(3, 6, 2))
+    np.testing.assert_array_equal(model(x), same(x))
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_carrying_the_final_state_over_chunks_equals_one_pass(kind):
+    rng = np.random.default_rng(13)
+    layer = LAYERS[kind](rng)
+    x = rng.normal(size=(N, 7, D))
+    whole = layer(x)
+    layer.initial_state = None
+    first = layer(x[:, :3])
+    layer.initial_state = layer.final_state
+    second = layer(x[:, 3:])
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, rtol=1e-13)

@@ -10,6 +10,7 @@ from nnkit.core import NNKitError
 from nnkit.optim import SGD, Adam
 from nnkit.regularization import L2
 from nnkit.schedules import StepLR
+from nnkit.callbacks import PrintLogs, ProgressBar
 from nnkit.train import (EarlyStopping, TrainingDivergedError, accuracy, batches, evaluate, fit,
                          predict)
 
@@ -78,7 +79,7 @@ def test_fit_moons_with_validation_and_schedule():
     opt = Adam(model.parameters(), lr=0.02)
     hist = fit(model, CrossEntropyLoss(), opt, Xtr, ytr, epochs=40, batch_size=32, rng=rng,
                validation_data=(Xva, yva), metrics=("loss", "accuracy"),
-               scheduler=StepLR(opt, step_size=20, gamma=0.5))
+               callbacks=[StepLR(opt, step_size=20, gamma=0.5)])  # a scheduler is a callback
     assert set(hist) == {"loss", "lr", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 40 for v in hist.values()) and hist.epochs == list(range(40))
     assert hist["val_accuracy"][-1] >= 0.95
@@ -91,7 +92,7 @@ def test_fit_moons_with_validation_and_schedule():
 def run_with_dropout(seed):
     rng = np.random.default_rng(seed)
     X, y = data.make_moons(120, noise=0.2, rng=rng)
-    model = Sequential(Dense(2, 16, rng=rng), ReLU(), Dropout(0.3), Dense(16, 2, rng=rng))
+    model = Sequential(Dense(2, 16, rng=rng), ReLU(), Dropout(0.3, rng=rng), Dense(16, 2, rng=rng))
     hist = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), X, y,
                epochs=5, batch_size=16, rng=rng, metrics=("loss", "accuracy"))
     return hist, param_copy(model)
@@ -199,6 +200,7 @@ def test_huge_lr_names_the_step_and_parameter():
     assert err.parameter in {"0.weight", "0.bias", "2.weight", "2.bias"}
     assert f"'{err.parameter}'" in str(err) and "epoch 0, batch 0" in str(err)
     assert "learning rate" in str(err)
+    assert model.needs_input_grad is True  # restored after the error too
 
 
 def test_large_lr_diverges_with_a_clear_error():
@@ -232,7 +234,7 @@ def test_progress_bar_runs(capsys):
     X, y = data.make_xor(20, rng=rng)
     model = mlp([2, 3, 2], rng)
     fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=2, rng=rng,
-        progress=True, verbose=True)
+        callbacks=[ProgressBar(2), PrintLogs(2)])
     captured = capsys.readouterr()
     assert "epoch 2/2" in captured.out and "fit" in captured.err
 
@@ -256,3 +258,20 @@ def test_evaluate_in_chunks_equals_one_pass():
     assert chunked["loss"] == pytest.approx(one["loss"])
     assert chunked["accuracy"] == pytest.approx(one["accuracy"])
     np.testing.assert_allclose(predict(model, X, batch_size=7), predict(model, X))
+
+
+def test_fit_skips_the_data_gradient_and_restores_the_flag():
+    rng = np.random.default_rng(0)
+    X, y = data.make_xor(32, rng=rng)
+    model = mlp([2, 4, 2], rng)
+    seen = []
+
+    def spy(epoch, logs, model):
+        seen.append((model[0].needs_input_grad, model[2].needs_input_grad))
+
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=2, rng=rng,
+        callbacks=[spy])
+    assert seen == [(False, True)] * 2  # only the first layer, whose input is the data
+    assert model.needs_input_grad is True  # put back after training
+    model(X)
+    assert model.backward(np.ones((32, 2))).shape == X.shape

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from nnkit.book import viz
 from nnkit.activations import ReLU, Sigmoid
 from nnkit.callbacks import History
+from nnkit.core import NNKitError
 from nnkit.layers import Dense, Sequential
 
 
@@ -72,16 +73,21 @@ def test_plot_function_and_derivative_by_name_and_by_pair(ax):
 # -- classifiers ------------------------------------------------------------------------------
 
 
-def test_predict_classes_handles_logits_probabilities_and_k_outputs():
+def test_predict_classes_reads_outputs_as_the_caller_says():
     X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.2, 0.0]])
-    assert viz.predict_classes(linear_model([1.0, 0.0], 0.0), X).tolist() == [0, 1, 1]
-    assert viz.predict_classes(linear_model([1.0, 0.0], 0.0, sigmoid=True), X).tolist() == [0, 1, 1]
-    # a logit that happens to lie in [0, 1] needs output="logit" to be read with threshold 0
-    small = linear_model([0.1, 0.0], 0.5)  # logits 0.4, 0.6, 0.52
-    assert viz.predict_classes(small, X).tolist() == [0, 1, 1]  # read as probabilities
+    assert viz.predict_classes(linear_model([1.0, 0.0], 0.0), X, output="logit").tolist() == [0, 1, 1]
+    assert viz.predict_classes(linear_model([1.0, 0.0], 0.0, sigmoid=True), X,
+                               output="probability").tolist() == [0, 1, 1]
+    # the same values give different classes depending on what they are: nothing is guessed
+    small = linear_model([0.1, 0.0], 0.5)  # values 0.4, 0.6, 0.52
+    assert viz.predict_classes(small, X, output="probability").tolist() == [0, 1, 1]
     assert viz.predict_classes(small, X, output="logit").tolist() == [1, 1, 1]
     three = lambda x: np.column_stack([x[:, 0], -x[:, 0], np.zeros(len(x))])
-    assert viz.predict_classes(three, X).tolist() == [1, 0, 0]
+    assert viz.predict_classes(three, X, output="logit").tolist() == [1, 0, 0]
+    with pytest.raises(TypeError, match="output"):
+        viz.predict_classes(small, X)  # the caller must say
+    with pytest.raises(NNKitError, match="'logit' or 'probability'"):
+        viz.predict_classes(small, X, output="auto")
 
 
 @pytest.mark.parametrize("k", [1, 3])
@@ -90,7 +96,7 @@ def test_decision_boundary(ax, k):
     X = rng.normal(size=(40, 2))
     y = (X[:, 0] > 0).astype(int) if k == 1 else rng.integers(0, 3, size=40)
     model = Sequential(Dense(2, 8, rng=rng), ReLU(), Dense(8, k, rng=rng))
-    out = viz.decision_boundary(model, X, y, ax=ax, resolution=30)
+    out = viz.decision_boundary(model, X, y, ax=ax, resolution=30, output="logit")
     assert out is ax
     assert_labelled(ax)
     assert len(ax.collections) >= 2  # shaded classes + scattered points
