@@ -342,18 +342,19 @@ def network_diagram(model, *, max_units: int = 7, masks=None, title: str | None 
     return Diagram(fig, alt)
 
 
-def dropout_masks(model, x, rng: np.random.Generator) -> list:
+def dropout_masks(model, x) -> list:
     """One training-mode forward pass; the masks per column (None for the input and for
-    layers without dropout), read from each `Dropout` layer's `.mask`."""
-    model.forward(np.asarray(x, float).reshape(1, -1), training=True, rng=rng)
+    layers without dropout), read from each `Dropout` layer's `.mask`. Each `Dropout` draws
+    its mask from its own generator (``Dropout(p, rng=...)``)."""
+    model.forward(np.asarray(x, float).reshape(1, -1), training=True)
     return [None] + [None if e["dropout"] is None else np.asarray(e["dropout"].mask)[0]
                      for e in _layers(model)]
 
 
-def dropout_diagram(model, x, rng: np.random.Generator, *, samples: int = 2) -> Diagram:
+def dropout_diagram(model, x, *, samples: int = 2) -> Diagram:
     """The network at inference, then `samples` forward passes in training mode, side by side.
 
-    Each pass runs ``model.forward(x, training=True, rng=rng)`` and reads the mask of every
+    Each pass runs ``model.forward(x, training=True)`` and reads the mask of every
     `Dropout` layer (its `.mask`, True = kept) to cross out the dropped units and dot their
     edges. `x` is one sample (shape (n_in,) or (1, n_in)).
     """
@@ -362,7 +363,7 @@ def dropout_diagram(model, x, rng: np.random.Generator, *, samples: int = 2) -> 
     layers, widths = _check_widths(model)
     if not any(isinstance(e["dropout"], Dropout) for e in layers):
         raise ValueError("dropout_diagram: the model has no Dropout layer.")
-    panels = [None] + [dropout_masks(model, x, rng) for _ in range(samples)]
+    panels = [None] + [dropout_masks(model, x) for _ in range(samples)]
     width = 5.0
     w = width / len(panels)
     max_units = 7

@@ -32,12 +32,12 @@ def _all_diagrams():
     rng = np.random.default_rng(0)
     mlp = Sequential(Dense(4, 20, rng=rng), ReLU(), Dense(20, 30, rng=rng), ReLU(),
                      Dense(30, 25, rng=rng), ReLU(), Dense(25, 3, rng=rng))
-    drop = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5), Dense(6, 2, rng=rng))
+    drop = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5, rng=rng), Dense(6, 2, rng=rng))
     chain = Sequential(Dense(1, 1, rng=rng), Tanh(), Dense(1, 1, rng=rng), Sigmoid())
     return {
         "neuron": D.neuron_diagram(Dense(3, 1, rng=rng)),
         "mlp": D.network_diagram(mlp),
-        "dropout": D.dropout_diagram(drop, np.ones(4), rng),
+        "dropout": D.dropout_diagram(drop, np.ones(4)),
         "graph": GR.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
         "rnn": R.unrolled_rnn_diagram(RNNCell(3, 4, rng=rng), rng.standard_normal((4, 3))),
         "lstm": R.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
@@ -95,24 +95,30 @@ def test_the_neuron_diagram_shows_the_layer_weights():
 
 def test_dropout_diagram_crosses_out_exactly_the_dropped_units():
     rng = np.random.default_rng(3)
-    net = Sequential(Dense(4, 6, rng=rng), ReLU(), Dropout(0.5), Dense(6, 6, rng=rng), ReLU(),
-                     Dropout(0.5), Dense(6, 2, rng=rng))
-    d = D.dropout_diagram(net, np.ones(4), np.random.default_rng(4), samples=2)
-    replay = np.random.default_rng(4)
+
+    def make(seed):
+        masks = np.random.default_rng(seed)
+        return Sequential(Dense(4, 6, rng=np.random.default_rng(3)), ReLU(), Dropout(0.5, rng=masks),
+                          Dense(6, 6, rng=np.random.default_rng(5)), ReLU(), Dropout(0.5, rng=masks),
+                          Dense(6, 2, rng=np.random.default_rng(6)))
+
+    net = make(4)
+    d = D.dropout_diagram(net, np.ones(4), samples=2)
+    replay = make(4)
     dropped = []
     for _ in range(2):
-        net.forward(np.ones((1, 4)), training=True, rng=replay)
-        dropped.append(sum(int((~layer.mask).sum()) for layer in net if isinstance(layer, Dropout)))
+        replay.forward(np.ones((1, 4)), training=True)
+        dropped.append(sum(int((~layer.mask).sum()) for layer in replay if isinstance(layer, Dropout)))
     texts = _texts(d)
     assert texts.count("\u00d7") == sum(dropped)  # one cross per dropped unit
     for k, n in enumerate(dropped, 1):
         assert f"{n} dropped" in texts and f"pass {k} dropped {n} hidden units" in d.alt
-    masks = D.dropout_masks(net, np.ones(4), np.random.default_rng(9))
+    masks = D.dropout_masks(net, np.ones(4))
     assert masks[0] is None and masks[-1] is None and masks[1].shape == (6,)
     full = D.network_diagram(net, masks=masks)
     assert _texts(full).count("\u00d7") == int(sum((~m).sum() for m in masks if m is not None))
     with pytest.raises(ValueError, match="no Dropout"):
-        D.dropout_diagram(Sequential(Dense(2, 2, rng=rng)), np.ones(2), rng)
+        D.dropout_diagram(Sequential(Dense(2, 2, rng=rng)), np.ones(2))
 
 
 def test_the_computation_graph_shows_nnkits_forward_values_and_gradients():
