@@ -10,13 +10,18 @@ background, so figures stay readable when the book is read in its dark theme.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 __all__ = [
     "BOOK_COLORS",
+    "PALETTE",
+    "FigureStyleError",
+    "check_figure",
+    "color",
+    "glue_figure",
+    "role",
     "activation_histograms",
     "book_rc",
     "book_style",
@@ -30,60 +35,18 @@ __all__ = [
     "use_book_style",
 ]
 
-# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
-# without the yellow, which is too pale on white.
-BOOK_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-
-
-# -- style -----------------------------------------------------------------------------
-
-
-def book_rc() -> dict:
-    """The book's matplotlib settings as an rcParams dict (nothing is changed)."""
-    from cycler import cycler
-
-    ink = "#222222"
-    return {
-        "figure.facecolor": "white",
-        "axes.facecolor": "white",
-        "savefig.facecolor": "white",
-        "savefig.transparent": False,
-        "figure.constrained_layout.use": True,
-        "figure.figsize": (6.0, 3.8),
-        "font.size": 11,
-        "axes.titlesize": 12,
-        "axes.labelsize": 11,
-        "legend.fontsize": 10,
-        "legend.frameon": False,
-        "text.color": ink,
-        "axes.labelcolor": ink,
-        "axes.edgecolor": ink,
-        "xtick.color": ink,
-        "ytick.color": ink,
-        "axes.prop_cycle": cycler(color=list(BOOK_COLORS)),
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "lines.linewidth": 1.8,
-        "image.cmap": "viridis",
-    }
-
-
-def use_book_style() -> None:
-    """Apply `book_rc()` to matplotlib's rcParams (call once at the top of a chapter)."""
-    import matplotlib
-
-    matplotlib.rcParams.update(book_rc())
-
-
-@contextlib.contextmanager
-def book_style():
-    """Context manager: the book's style inside the ``with`` block only."""
-    import matplotlib
-
-    with matplotlib.rc_context(book_rc()):
-        yield
+from nnkit.book.style import (  # noqa: F401  (re-exported: chapters import them from here)
+    BOOK_COLORS,
+    PALETTE,
+    FigureStyleError,
+    book_rc,
+    book_style,
+    check_figure,
+    color,
+    glue_figure,
+    role,
+    use_book_style,
+)
 
 
 def _axes(ax):
@@ -184,6 +147,8 @@ def decision_boundary(
     output: str = "auto",
     xlabel: str = "$x_1$",
     ylabel: str = "$x_2$",
+    markersize: float = 40,
+    legend: bool = True,
 ):
     """Shade the classes a 2-D classifier predicts and scatter the data on top.
 
@@ -215,19 +180,21 @@ def decision_boundary(
     pred = predict_classes(model, grid, output=output).reshape(G1.shape)  # (r, r)
     classes = np.unique(np.concatenate([np.unique(y), np.unique(pred)])).astype(int)
     n_colors = int(classes.max()) + 1
-    colors = [BOOK_COLORS[c % len(BOOK_COLORS)] for c in range(n_colors)]
+    colors = [color(f"class{c}") if c < 4 else BOOK_COLORS[c % len(BOOK_COLORS)]
+              for c in range(n_colors)]
     cmap = ListedColormap(colors)
     ax.contourf(G1, G2, pred, levels=np.arange(n_colors + 1) - 0.5, cmap=cmap, alpha=0.25)
     ax.contour(G1, G2, pred, levels=np.arange(n_colors) + 0.5, colors="0.2", linewidths=1.0)
     for c in np.unique(y).astype(int):
         mask = y == c
-        ax.scatter(X[mask, 0], X[mask, 1], s=18, color=colors[c], edgecolor="white",
-                   linewidth=0.5, label=f"class {c}")
+        ax.scatter(X[mask, 0], X[mask, 1], s=markersize, color=colors[c], edgecolor="white",
+                   linewidth=1.0, label=f"class {c}", zorder=3)
     ax.set_xlim(x1[0], x1[-1])
     ax.set_ylim(x2[0], x2[-1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best")
+    if legend:  # outside the plotting area, never over the data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), handletextpad=0.2)
     return ax
 
 
