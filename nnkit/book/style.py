@@ -95,8 +95,9 @@ _ROLES: dict[str, _Role] = {
     "constant_lr": _Role(BLACK, "constant"),
     "step_decay": _Role(BLUE, "step decay"),
     "exponential_decay": _Role(GREEN, "exponential decay"),
+    "inverse_time": _Role(ORANGE, "1/t decay"),
     "cosine": _Role(VERMILLION, "cosine"),
-    "warmup": _Role(PURPLE, "warm-up"),
+    "warmup": _Role(PURPLE, "warm-up + cosine"),
 }
 
 #: role name -> colour, for reading (use `color` and `role` in chapters)

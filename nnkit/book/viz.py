@@ -163,6 +163,10 @@ def decision_boundary(
         Grid points per axis.
     padding : float
         Margin around the data.
+    markersize : float
+        Area of the data points (scatter ``s``), large enough to see.
+    legend : bool
+        Draw a legend outside the plotting area, to the right.
 
     Returns
     -------
@@ -373,7 +377,8 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
                            ylim: Sequence[float] | None = None, levels: int = 25,
                            log_levels: bool = True, resolution: int = 200,
                            xlabel: str = r"$\theta_1$", ylabel: str = r"$\theta_2$",
-                           minimum: Sequence[float] | None = None):
+                           minimum: Sequence[float] | None = None,
+                           colors: Mapping[str, str] | None = None, legend: bool = True):
     """Draw optimizer paths over the contour lines of a 2-D loss surface.
 
     Parameters
@@ -392,6 +397,11 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
         Space the levels logarithmically (good for ill-conditioned or Rosenbrock losses).
     minimum : (float, float), optional
         Marked with a star.
+    colors : mapping name -> colour, optional
+        Colour of each named path (use the palette: ``{"Adam": color("adam")}``); default the
+        book's colour cycle in order.
+    legend : bool
+        Draw a legend on the Axes (set False to draw one legend for a whole figure).
 
     Returns
     -------
@@ -412,10 +422,10 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
         lv = np.linspace(Z.min(), Z.max(), levels)
     ax.contour(G1, G2, Z, levels=lv, cmap="Greys_r", linewidths=0.7, alpha=0.8)
     for i, (name, p) in enumerate(paths.items()):
-        color = BOOK_COLORS[i % len(BOOK_COLORS)]
-        ax.plot(p[:, 0], p[:, 1], marker="o", markersize=2.5, linewidth=1.2, color=color,
+        color = (colors or {}).get(name) or BOOK_COLORS[i % len(BOOK_COLORS)]
+        ax.plot(p[:, 0], p[:, 1], marker="o", markersize=3, linewidth=1.4, color=color,
                 label=name)
-        ax.plot(p[0, 0], p[0, 1], marker="s", color=color, markersize=5)
+        ax.plot(p[0, 0], p[0, 1], marker="s", color=color, markersize=7)
     if minimum is not None:
         ax.plot(*minimum, marker="*", color="black", markersize=11, linestyle="none",
                 label="minimum" if any(name is not None for name in paths) else None)
@@ -424,8 +434,8 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
     ax.grid(False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if any(name is not None for name in paths):
-        ax.legend(loc="best")
+    if legend and any(name is not None for name in paths):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
