@@ -125,27 +125,27 @@ def test_every_explorer_responds_without_a_kernel(book_html, book_url, browser):
 
 PHONE = {"width": 390, "height": 844}
 
-# Which display equations stick out of the page, and does the page scroll sideways?
+# Which display equations are cut off (or stick out of the page), and does the page scroll
+# sideways? A formula wider than the screen is fine only inside a box that scrolls.
 PHONE_LAYOUT_JS = """() => {
     const width = document.documentElement.clientWidth;
     const page = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
-    const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
     const bad = [];
-    for (const eq of document.querySelectorAll('mjx-container[display="true"]')) {
-        const right = eq.getBoundingClientRect().right;
-        let box = eq, contained = false;
-        while (box && box !== document.body) {
-            if (scrolls(box) && box.getBoundingClientRect().right <= width + 1) {
-                contained = true; break;
-            }
-            box = box.parentElement;
+    const equations = document.querySelectorAll('mjx-container[display="true"]');
+    for (const eq of equations) {
+        const math = eq.querySelector('mjx-math') || eq;
+        const right = math.getBoundingClientRect().right;      // where the formula really ends
+        let clipper = null;                                     // nearest box that clips it
+        for (let box = eq; box && box !== document.body; box = box.parentElement) {
+            if (getComputedStyle(box).overflowX !== 'visible') { clipper = box; break; }
         }
-        if (!contained && right > width + 1) {
-            bad.push(eq.textContent.slice(0, 60));
-        }
+        const edge = clipper ? Math.min(width, clipper.getBoundingClientRect().right) : width;
+        if (right <= edge + 1) continue;                        // fits
+        const scrolls = clipper && ['auto', 'scroll'].includes(getComputedStyle(clipper).overflowX)
+            && clipper.getBoundingClientRect().right <= width + 1;
+        if (!scrolls) bad.push(eq.textContent.slice(0, 60));   // cut off, or widens the page
     }
-    return {width: width, page: page, equations: bad,
-            displayed: document.querySelectorAll('mjx-container[display="true"]').length};
+    return {width: width, page: page, equations: bad, displayed: equations.length};
 }"""
 
 
