@@ -30,6 +30,7 @@ __all__ = [
     "color",
     "glue_figure",
     "role",
+    "sweep_colors",
     "use_book_style",
 ]
 
@@ -81,6 +82,14 @@ _ROLES: dict[str, _Role] = {
     "xavier": _Role(BLUE, "Xavier"),
     "he": _Role(VERMILLION, "He"),
     "orthogonal": _Role(ORANGE, "orthogonal"),
+    "uniform": _Role(SKY, "U(-1, 1)"),
+    # recurrent cells
+    "rnn": _Role(BLACK, "vanilla RNN"),
+    "lstm": _Role(BLUE, "LSTM"),
+    "gru": _Role(VERMILLION, "GRU"),
+    # generalization bounds
+    "blumer": _Role(BLUE, "Blumer et al."),
+    "anthony_biggs": _Role(VERMILLION, "Anthony and Biggs"),
     # activations
     "step": _Role(BLACK, "step"),
     "sigmoid": _Role(BLUE, "sigmoid"),
@@ -130,6 +139,21 @@ def role(name: str, **overrides) -> dict:
     """
     r = _lookup(name)
     return {"color": r.color, "label": r.label, **overrides}
+
+
+def sweep_colors(n: int) -> list:
+    """`n` colours for an ordered sweep (a learning rate, a depth, a dropout rate, ...).
+
+    Steps of one sequential colour map (viridis, without its pale yellow end), dark for the
+    first value and light for the last, so that the order reads off the colours. Use roles, not
+    this, for things that have no order (losses, optimizers, ...).
+    """
+    import matplotlib
+
+    if n < 1:
+        raise ValueError(f"sweep_colors needs at least one colour, got n={n}.")
+    cmap = matplotlib.colormaps["viridis"]
+    return [cmap(x) for x in ([0.0] if n == 1 else [0.85 * i / (n - 1) for i in range(n)])]
 
 
 # -- matplotlib settings ----------------------------------------------------------------------

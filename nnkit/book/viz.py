@@ -22,6 +22,7 @@ __all__ = [
     "color",
     "glue_figure",
     "role",
+    "sweep_colors",
     "activation_histograms",
     "book_rc",
     "book_style",
@@ -45,6 +46,7 @@ from nnkit.book.style import (  # noqa: F401  (re-exported: chapters import them
     color,
     glue_figure,
     role,
+    sweep_colors,
     use_book_style,
 )
 
@@ -491,7 +493,7 @@ def heatmap(matrix: np.ndarray, labels: Sequence[str] | None = None, ax=None,
         for (i, j), v in np.ndenumerate(M):
             r, g, b, _ = cm(norm(v))
             ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(j, i, fmt.format(v), ha="center", va="center", color=ink, fontsize="small")
+            ax.text(j, i, fmt.format(v), ha="center", va="center", color=ink)
     if colorbar:
         ax.figure.colorbar(image, ax=ax)
     ax.set_xlabel(xlabel)

@@ -14,7 +14,9 @@ from nnkit.book import style  # noqa: E402
 FAMILIES = {
     "losses": ["mse", "bce", "hinge"],
     "optimizers": ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"],
-    "initializations": ["zeros", "normal", "lecun", "xavier", "he", "orthogonal"],
+    "initializations": ["zeros", "normal", "uniform", "lecun", "xavier", "he", "orthogonal"],
+    "recurrent cells": ["rnn", "lstm", "gru"],
+    "bounds": ["blumer", "anthony_biggs"],
     "activations": ["step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "swish",
                     "softplus"],
     "splits": ["train", "validation", "test"],
@@ -75,3 +77,12 @@ def test_glue_figure_raises_before_gluing(book_style):
     fig, _ = plt.subplots(1, 5, figsize=(5.6, 2))
     with pytest.raises(style.FigureStyleError, match="5 panels"):
         style.glue_figure("test_fig", fig)
+
+
+def test_sweep_colors_are_ordered_and_distinct():
+    colours = style.sweep_colors(5)
+    assert len({tuple(c) for c in colours}) == 5
+    luminance = [0.299 * r + 0.587 * g + 0.114 * b for r, g, b, _ in colours]
+    assert luminance == sorted(luminance)          # dark to light: the order reads off
+    with pytest.raises(ValueError):
+        style.sweep_colors(0)
