@@ -128,3 +128,17 @@ def test_no_chapter_glues_a_figure_without_the_legibility_check():
         offenders += [f"{source}: {m.group(0)}" for m in
                       re.finditer(r"\bglue\(\s*[\"'][^\"']*fig[^\"']*[\"']\s*,\s*fig\b", text)]
     assert not offenders, "glue figures with nnkit.book.viz.glue_figure: " + "; ".join(offenders)
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=[Path(c).name for c in CHAPTERS])
+def test_every_chapter_checks_its_claims_in_hidden_cells(source):
+    """At least 8 sentences about computed results are backed by claim(...) in removed cells."""
+    text = (ROOT / f"{source}.md").read_text(encoding="utf-8")
+    hidden_claims = 0
+    for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S):
+        tags = re.search(r"^:tags:\s*\[([^\]]*)\]", cell, flags=re.M)
+        hidden = tags is not None and ({"remove-cell", "remove-input"}
+                                       & {t.strip() for t in tags.group(1).split(",")})
+        if hidden:
+            hidden_claims += len(re.findall(r"(?<![\w.])claim\(", cell))
+    assert hidden_claims >= 8, f"{source}: {hidden_claims} claims in hidden cells, expected 8 or more"
