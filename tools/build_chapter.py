@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ["_config.yml", "intro.md", "glossary.md", "bibliography.md", "instructors.md",
+SHARED = ["_config.yml", "intro.md", "notation.md", "glossary.md", "bibliography.md", "instructors.md",
           "references", "assets", "_vendor", "_ext", "exercises_student", "nnkit"]
 
 
@@ -48,7 +48,7 @@ def main(chapters: list[str]) -> int:
     (book / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nparts:\n  - caption: Chapters\n    numbered: true\n"
         f"    chapters:\n{entries}\n{exercise_part}  - caption: Reference\n    chapters:\n"
-        "      - file: glossary\n      - file: instructors\n")
+        "      - file: notation\n      - file: glossary\n      - file: instructors\n")
     jb = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(jb), "build", str(book), "--warningiserror", "--nitpick", "--keep-going"]
     code = subprocess.call(cmd, cwd=book)

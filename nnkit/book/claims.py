@@ -14,6 +14,7 @@ that contradict it. Nothing else in nnkit imports this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,11 @@ class ClaimError(AssertionError):
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k!r}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)) and not all(
+            isinstance(v, (int, float, np.number)) for v in value):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
     array = np.asarray(value) if not isinstance(value, str) else None
     if array is not None and array.dtype.kind in "biuf" and array.size > 1:
         with np.printoptions(precision=4, threshold=12, edgeitems=3):

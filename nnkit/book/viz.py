@@ -10,7 +10,6 @@ background, so figures stay readable when the book is read in its dark theme.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -19,6 +18,13 @@ from nnkit.train import predict_classes
 
 __all__ = [
     "BOOK_COLORS",
+    "PALETTE",
+    "FigureStyleError",
+    "check_figure",
+    "color",
+    "glue_figure",
+    "role",
+    "sweep_colors",
     "activation_histograms",
     "book_rc",
     "book_style",
@@ -32,60 +38,19 @@ __all__ = [
     "use_book_style",
 ]
 
-# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
-# without the yellow, which is too pale on white.
-BOOK_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-
-
-# -- style -----------------------------------------------------------------------------
-
-
-def book_rc() -> dict:
-    """The book's matplotlib settings as an rcParams dict (nothing is changed)."""
-    from cycler import cycler
-
-    ink = "#222222"
-    return {
-        "figure.facecolor": "white",
-        "axes.facecolor": "white",
-        "savefig.facecolor": "white",
-        "savefig.transparent": False,
-        "figure.constrained_layout.use": True,
-        "figure.figsize": (6.0, 3.8),
-        "font.size": 11,
-        "axes.titlesize": 12,
-        "axes.labelsize": 11,
-        "legend.fontsize": 10,
-        "legend.frameon": False,
-        "text.color": ink,
-        "axes.labelcolor": ink,
-        "axes.edgecolor": ink,
-        "xtick.color": ink,
-        "ytick.color": ink,
-        "axes.prop_cycle": cycler(color=list(BOOK_COLORS)),
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "lines.linewidth": 1.8,
-        "image.cmap": "viridis",
-    }
-
-
-def use_book_style() -> None:
-    """Apply `book_rc()` to matplotlib's rcParams (call once at the top of a chapter)."""
-    import matplotlib
-
-    matplotlib.rcParams.update(book_rc())
-
-
-@contextlib.contextmanager
-def book_style():
-    """Context manager: the book's style inside the ``with`` block only."""
-    import matplotlib
-
-    with matplotlib.rc_context(book_rc()):
-        yield
+from nnkit.book.style import (  # noqa: F401  (re-exported: chapters import them from here)
+    BOOK_COLORS,
+    PALETTE,
+    FigureStyleError,
+    book_rc,
+    book_style,
+    check_figure,
+    color,
+    glue_figure,
+    role,
+    sweep_colors,
+    use_book_style,
+)
 
 
 def _axes(ax):
@@ -159,6 +124,8 @@ def decision_boundary(
     output: str,
     xlabel: str = "$x_1$",
     ylabel: str = "$x_2$",
+    markersize: float = 40,
+    legend: bool = True,
 ):
     """Shade the classes a 2-D classifier predicts and scatter the data on top.
 
@@ -175,6 +142,10 @@ def decision_boundary(
         Grid points per axis.
     padding : float
         Margin around the data.
+    markersize : float
+        Area of the data points (scatter ``s``), large enough to see.
+    legend : bool
+        Draw a legend outside the plotting area, to the right.
 
     Returns
     -------
@@ -192,19 +163,21 @@ def decision_boundary(
     pred = predict_classes(model, grid, output=output).reshape(G1.shape)  # (r, r)
     classes = np.unique(np.concatenate([np.unique(y), np.unique(pred)])).astype(int)
     n_colors = int(classes.max()) + 1
-    colors = [BOOK_COLORS[c % len(BOOK_COLORS)] for c in range(n_colors)]
+    colors = [color(f"class{c}") if c < 4 else BOOK_COLORS[c % len(BOOK_COLORS)]
+              for c in range(n_colors)]
     cmap = ListedColormap(colors)
     ax.contourf(G1, G2, pred, levels=np.arange(n_colors + 1) - 0.5, cmap=cmap, alpha=0.25)
     ax.contour(G1, G2, pred, levels=np.arange(n_colors) + 0.5, colors="0.2", linewidths=1.0)
     for c in np.unique(y).astype(int):
         mask = y == c
-        ax.scatter(X[mask, 0], X[mask, 1], s=18, color=colors[c], edgecolor="white",
-                   linewidth=0.5, label=f"class {c}")
+        ax.scatter(X[mask, 0], X[mask, 1], s=markersize, color=colors[c], edgecolor="white",
+                   linewidth=1.0, label=f"class {c}", zorder=3)
     ax.set_xlim(x1[0], x1[-1])
     ax.set_ylim(x2[0], x2[-1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best")
+    if legend:  # outside the plotting area, never over the data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), handletextpad=0.2)
     return ax
 
 
@@ -383,7 +356,8 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
                            ylim: Sequence[float] | None = None, levels: int = 25,
                            log_levels: bool = True, resolution: int = 200,
                            xlabel: str = r"$\theta_1$", ylabel: str = r"$\theta_2$",
-                           minimum: Sequence[float] | None = None):
+                           minimum: Sequence[float] | None = None,
+                           colors: Mapping[str, str] | None = None, legend: bool = True):
     """Draw optimizer paths over the contour lines of a 2-D loss surface.
 
     Parameters
@@ -402,6 +376,11 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
         Space the levels logarithmically (good for ill-conditioned or Rosenbrock losses).
     minimum : (float, float), optional
         Marked with a star.
+    colors : mapping name -> colour, optional
+        Colour of each named path (use the palette: ``{"Adam": color("adam")}``); default the
+        book's colour cycle in order.
+    legend : bool
+        Draw a legend on the Axes (set False to draw one legend for a whole figure).
 
     Returns
     -------
@@ -422,10 +401,10 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
         lv = np.linspace(Z.min(), Z.max(), levels)
     ax.contour(G1, G2, Z, levels=lv, cmap="Greys_r", linewidths=0.7, alpha=0.8)
     for i, (name, p) in enumerate(paths.items()):
-        color = BOOK_COLORS[i % len(BOOK_COLORS)]
-        ax.plot(p[:, 0], p[:, 1], marker="o", markersize=2.5, linewidth=1.2, color=color,
+        color = (colors or {}).get(name) or BOOK_COLORS[i % len(BOOK_COLORS)]
+        ax.plot(p[:, 0], p[:, 1], marker="o", markersize=3, linewidth=1.4, color=color,
                 label=name)
-        ax.plot(p[0, 0], p[0, 1], marker="s", color=color, markersize=5)
+        ax.plot(p[0, 0], p[0, 1], marker="s", color=color, markersize=7)
     if minimum is not None:
         ax.plot(*minimum, marker="*", color="black", markersize=11, linestyle="none",
                 label="minimum" if any(name is not None for name in paths) else None)
@@ -434,8 +413,8 @@ def trajectory_on_contours(f: Callable, path, ax=None, *, xlim: Sequence[float] 
     ax.grid(False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if any(name is not None for name in paths):
-        ax.legend(loc="best")
+    if legend and any(name is not None for name in paths):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
@@ -491,7 +470,7 @@ def heatmap(matrix: np.ndarray, labels: Sequence[str] | None = None, ax=None,
         for (i, j), v in np.ndenumerate(M):
             r, g, b, _ = cm(norm(v))
             ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(j, i, fmt.format(v), ha="center", va="center", color=ink, fontsize="small")
+            ax.text(j, i, fmt.format(v), ha="center", va="center", color=ink)
     if colorbar:
         ax.figure.colorbar(image, ax=ax)
     ax.set_xlabel(xlabel)

@@ -121,3 +121,82 @@ def test_every_explorer_responds_without_a_kernel(book_html, book_url, browser):
         context.close()
     assert not problems, "\n".join(problems)
     assert n_explorers >= len(chapters)
+
+
+PHONE = {"width": 390, "height": 844}
+
+# Which display equations are cut off (or stick out of the page), and does the page scroll
+# sideways? A formula wider than the screen is fine only inside a box that scrolls.
+PHONE_LAYOUT_JS = """() => {
+    const width = document.documentElement.clientWidth;
+    const page = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+    const bad = [];
+    const equations = document.querySelectorAll('mjx-container[display="true"]');
+    for (const eq of equations) {
+        const math = eq.querySelector('mjx-math') || eq;
+        const right = math.getBoundingClientRect().right;      // where the formula really ends
+        let clipper = null;                                     // nearest box that clips it
+        for (let box = eq; box && box !== document.body; box = box.parentElement) {
+            if (getComputedStyle(box).overflowX !== 'visible') { clipper = box; break; }
+        }
+        const edge = clipper ? Math.min(width, clipper.getBoundingClientRect().right) : width;
+        if (right <= edge + 1) continue;                        // fits
+        const scrolls = clipper && ['auto', 'scroll'].includes(getComputedStyle(clipper).overflowX)
+            && clipper.getBoundingClientRect().right <= width + 1;
+        if (!scrolls) bad.push(eq.textContent.slice(0, 60));   // cut off, or widens the page
+    }
+    return {width: width, page: page, equations: bad, displayed: equations.length};
+}"""
+
+
+def test_every_page_fits_a_phone(book_html, book_url, browser):
+    """At 390 px no page scrolls sideways; a long display equation scrolls inside its own box."""
+    problems = []
+    for rel in book_pages(book_html):
+        context = browser.new_context(viewport=PHONE, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(f"{book_url}/{rel.as_posix()}", wait_until="networkidle")
+        html = (book_html / rel).read_text(encoding="utf-8")
+        if MATH_MARKER.search(html):
+            try:
+                page.wait_for_selector("mjx-container", state="attached", timeout=60_000)
+                page.wait_for_timeout(300)  # the last typeset equations settle
+            except Exception:
+                problems.append(f"{rel}: has math but MathJax typeset nothing")
+        layout = page.evaluate(PHONE_LAYOUT_JS)
+        if layout["page"] > layout["width"] + 1:
+            problems.append(f"{rel}: the page is {layout['page']} px wide on a "
+                            f"{layout['width']} px screen (it scrolls sideways)")
+        problems += [f"{rel}: display equation cut off at phone width: {eq!r}"
+                     for eq in layout["equations"]]
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def _plain(text: str) -> str:
+    """A caption's text as the alt text carries it: inline math as its TeX source."""
+    return " ".join(text.replace("\\(", "").replace("\\)", "").split())
+
+
+PATH_LIKE = re.compile(r"^[\w./\\-]+\.(png|jpe?g|svg|gif|webp)$|_images/|^data:", re.I)
+
+
+def test_every_figure_has_its_caption_as_alt_text(book_html):
+    """The alt text of a figure's image is the caption's text, never an image path."""
+    from bs4 import BeautifulSoup
+
+    problems, n_figures = [], 0
+    for rel in book_pages(book_html):
+        soup = BeautifulSoup((book_html / rel).read_text(encoding="utf-8"), "html.parser")
+        for figure in soup.select("main figure"):
+            caption = figure.select_one("figcaption .caption-text")
+            for img in figure.select("img"):
+                n_figures += 1
+                alt = " ".join((img.get("alt") or "").split())
+                where = f"{rel}#{figure.get('id')}"
+                if not alt or PATH_LIKE.search(alt):
+                    problems.append(f"{where}: alt text {alt!r} is empty or a path")
+                elif caption is not None and alt != _plain(caption.get_text()):
+                    problems.append(f"{where}: alt text {alt[:60]!r} is not the caption")
+    assert n_figures > 0, "no figures found in the built book"
+    assert not problems, "\n".join(problems)
