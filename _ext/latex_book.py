@@ -1,4 +1,13 @@
-"""In the PDF, an explorer becomes its initial frame with a note that it is interactive online.
+"""The PDF (`make pdf`, Sphinx's LaTeX builder): explorers as pictures, a book's structure.
+
+1. An explorer becomes its initial frame with a note that it is interactive online
+   (`ExplorerStillFrame`).
+2. The introduction (the root page) is unnumbered front matter, so the chapters keep the numbers
+   they have in the HTML book, and each caption of ``_toc.yml`` ("Chapters", "Exercises", ...)
+   starts a LaTeX part (`BookStructure`).
+
+Explorers
+---------
 
 An `nnkit.book.widgets.Explorer` displays as HTML only (controls, pictures and a script), which
 LaTeX cannot show: myst-nb would fall back to the explorer's plain-text repr. For builders that
@@ -17,6 +26,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 FRAME_DIR = "explorer-frames"
@@ -131,6 +141,66 @@ class ExplorerStillFrame(SphinxPostTransform):
             bundle.replace_self([image, note])
 
 
+def _raw(latex: str) -> nodes.raw:
+    return nodes.raw("", latex + "\n", format="latex")
+
+
+def _toc_captions(env) -> dict[str, str]:
+    """docname -> caption of its part in ``_toc.yml`` (sphinx-external-toc's site map)."""
+    site_map = getattr(env, "external_site_map", None)
+    if site_map is None:
+        return {}
+    captions = {}
+    for tree in getattr(site_map.root, "subtrees", []):
+        for name in tree.files():
+            if tree.caption:
+                captions[name] = tree.caption
+    return captions
+
+
+class BookStructure(SphinxPostTransform):
+    """Runs on the assembled book (root page with every page inlined in toctree order)."""
+
+    default_priority = 5
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        tops = [n for n in self.document.findall(addnodes.start_of_file)
+                if not any(isinstance(a, addnodes.start_of_file) for a in _ancestors(n))]
+        if not tops:
+            return  # not the assembled book
+        first_section = next(iter(self.document.findall(nodes.section)), None)
+        if first_section is None:
+            return
+        # front matter: no numbers until the first page of the table of contents
+        title_index = first_section.first_child_matching_class(nodes.title)
+        first_section.insert(0 if title_index is None else title_index + 1, _raw(
+            "\\edef\\nnkitsecnumdepth{\\the\\value{secnumdepth}}\\setcounter{secnumdepth}{-1}"))
+        tops[0].parent.insert(tops[0].parent.index(tops[0]),
+                              _raw("\\setcounter{secnumdepth}{\\nnkitsecnumdepth}"))
+        captions = _toc_captions(self.env)
+        previous = None
+        for sof in tops:
+            caption = captions.get(sof.get("docname"))
+            if caption and caption != previous:
+                sof.parent.insert(sof.parent.index(sof), _raw(f"\\part{{{_latex_escape(caption)}}}"))
+            previous = caption
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def _latex_escape(text: str) -> str:
+    for char in "\\{}$&#^_%~":
+        text = text.replace(char, "\\" + char if char not in "\\^~" else "")
+    return text
+
+
 def setup(app):
     app.add_post_transform(ExplorerStillFrame)
+    app.add_post_transform(BookStructure)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
