@@ -105,6 +105,21 @@ def frame_bytes(src: str) -> tuple[str, bytes]:
     return mime, base64.b64decode(data)
 
 
+def note_text(block: _ExplorerBlock) -> str:
+    """The sentence printed under an explorer's picture: its title, controls and setting."""
+    controls = ", ".join(c.strip() for c in block.controls if c.strip())
+    prefix = f"{block.title}: "
+    setting = (block.alt[len(prefix):] if block.alt.startswith(prefix)
+               else block.alt.rpartition(": ")[2])
+    text = "Interactive figure in the online book"
+    if block.title and block.title != "Interactive figure":
+        text += f" ({block.title})"
+    if controls:
+        text += f", with controls for {controls}"
+    text += ". Printed here at its initial setting"
+    return text + (f" ({setting})." if setting else ".")
+
+
 def _is_bundle(node) -> bool:
     return isinstance(node, nodes.container) and node.get("nb_element", "") == "mime_bundle"
 
@@ -123,6 +138,11 @@ class ExplorerStillFrame(SphinxPostTransform):
             if block is None:
                 continue
             mime, data = frame_bytes(block.src)
+            if mime != "image/png":  # xelatex embeds PNG, not SVG: the note alone, saying so
+                note = nodes.paragraph("", "", nodes.emphasis("", note_text(block) + (
+                    " Its pictures are SVG drawings, which this PDF cannot embed; see the online book.")))
+                bundle.replace_self([note])
+                continue
             name = hashlib.sha256(data).hexdigest()[:16] + _EXTENSIONS[mime]
             target = outdir / FRAME_DIR / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,13 +150,7 @@ class ExplorerStillFrame(SphinxPostTransform):
                 target.write_bytes(data)
             uri = f"{FRAME_DIR}/{name}"
             image = nodes.image(uri=uri, alt=block.alt or block.title, candidates={"?": uri})
-            controls = ", ".join(c.strip() for c in block.controls if c.strip())
-            setting = block.alt.split(": ", 1)[1] if ": " in block.alt else ""
-            text = "Interactive figure in the online book"
-            if controls:
-                text += f", with controls for {controls}"
-            text += ". Printed here at its initial setting"
-            text += f" ({setting})." if setting else "."
+            text = note_text(block)
             note = nodes.paragraph("", "", nodes.emphasis("", text))
             bundle.replace_self([image, note])
 

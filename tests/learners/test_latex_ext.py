@@ -29,14 +29,18 @@ def test_the_initial_frame_and_the_controls_are_read_from_the_explorer_html():
 
     explorer = Explorer(_render, {"w": Slider([0.5, 1.0, 2.0], label="weight", initial=1.0),
                                   "kind": Choice(["a", "b"], label="kind")},
-                        title="A test explorer", dpi=30, figsize=(2, 1.5))
+                        title="A test: explorer", dpi=30, figsize=(2, 1.5))
     block = _ext().parse_explorer(explorer._repr_html_())
     assert block is not None and block.found
     assert block.controls == ["weight", "kind"]
     mime, data = _ext().frame_bytes(block.src)
     assert mime == "image/png"
     assert data == explorer.frame_bytes(w=1.0, kind="a")  # the frame shown when the page loads
-    assert block.alt.startswith("A test explorer: ") and "weight = 1" in block.alt
+    assert block.title == "A test: explorer"
+    assert block.alt == "A test: explorer: weight = 1.00, kind = a"
+    assert _ext().note_text(block) == (
+        "Interactive figure in the online book (A test: explorer), with controls for weight, kind. "
+        "Printed here at its initial setting (weight = 1.00, kind = a).")
 
 
 def test_html_without_an_explorer_is_left_alone():

@@ -68,9 +68,9 @@ def test_readme_commands_give_a_running_exercise_in_a_fresh_venv(tmp_path):
     work = tmp_path / "student"
     work.mkdir()
     url = re.match(r"git clone (\S+)", clone).group(1)
-    local_clone = clone.replace(f"git clone {url}", f"cp -r {snapshot}")
     # the clone's folder name is the last part of the URL, as git names it
     folder = url.rstrip("/").split("/")[-1].removesuffix(".git")
+    local_clone = clone.replace(f"git clone {url}", f"cp -r {snapshot} {folder}")
     assert f"cd {folder}" in clone, clone
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
