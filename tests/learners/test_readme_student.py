@@ -91,14 +91,16 @@ def test_readme_commands_give_a_running_exercise_in_a_fresh_venv(tmp_path):
         deadline = time.time() + 180
         while time.time() < deadline and address is None and server.poll() is None:
             time.sleep(1)
-            found = re.search(r"(http://(?:localhost|127\.0\.0\.1):\d+/)lab/tree/(\S+)\?token=(\w+)",
-                              (tmp_path / "lab.log").read_text())
-            if found:
-                address = found.groups()
+            log_text = (tmp_path / "lab.log").read_text()
+            found = re.search(r"(http://(?:localhost|127\.0\.0\.1):\d+/)lab\S*\?token=(\w+)", log_text)
+            root = re.search(r"Serving notebooks from local directory: (.+)", log_text)
+            if found and root:
+                address = (*found.groups(), root.group(1).strip())
         assert address, "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
-        # the server opens the exercise it was given (its path relative to the server's root)
-        base, target, token = address
-        assert Path(lab.split()[-1]).name == Path(target).name, (lab, target)
+        # the server's root is the exercise's folder or above it; ask for the exercise there
+        base, token, root_dir = address
+        exercise = (repo / lab.split()[-1]).resolve()
+        target = exercise.relative_to(Path(root_dir).resolve()).as_posix()
         with urllib.request.urlopen(f"{base}api/contents/{target}?token={token}", timeout=30) as r:
             model = json.load(r)
         assert model["type"] == "notebook" and model["content"]["cells"], model.get("name")
