@@ -161,10 +161,12 @@ def _run(nb, parts: list[Part], workdir: Path, records: Path, timeout: float,
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from nnkit import checks
+
     run = nbformat.v4.new_notebook(metadata=nb.metadata)
     by_index = {p.cell_index: p for p in parts}
     setup = ("import os as _os\n"
-             f"_os.environ[{json.dumps('NNKIT_CHECKS_RECORD')}] = {json.dumps(str(records))}\n"
+             f"_os.environ[{json.dumps(checks.RECORD_ENV)}] = {json.dumps(str(records))}\n"
              "del _os")
     run.cells.append(nbformat.v4.new_code_cell(setup))
     position: dict[int, int] = {}
