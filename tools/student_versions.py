@@ -8,9 +8,11 @@ clear the marking scheme, checksums again, check metadata again). The two steps 
 ``generate_assignment`` that need a course directory are left out: ``SaveCells`` (it writes
 the gradebook; ``autograder release`` does that) and ``IncludeHeaderFooter`` (we use none).
 
-The result is what a student downloads, and what the book shows (unexecuted). A notebook is
-rewritten only when its content changed, so running this twice is cheap and leaves the
-files' modification times alone.
+The result is what a student downloads, and what the book shows (unexecuted). The written
+files start with one more cell (`learner_notebook`): it installs nnkit when it is missing (on
+Colab, say) and says how to check the notebook with ``nnkit-check``. The cell has no nbgrader
+metadata, so grading ignores it. A notebook is rewritten only when its content changed, so
+running this twice is cheap and leaves the files' modification times alone.
 
 Usage::
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -80,6 +83,30 @@ def student_notebook(source: Path | str | nbformat.NotebookNode) -> nbformat.Not
     return nb
 
 
+def _setup_module():
+    spec = importlib.util.spec_from_file_location("_notebook_setup", Path(__file__).with_name("notebook_setup.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def learner_notebook(student: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The student version as published: an install cell that also documents nnkit-check, first."""
+    comments = [
+        "Set-up: installs nnkit, the book's package, if this Python does not have it (on Colab,",
+        "for example). Where nnkit is installed already (Binder, the README's set-up) it does nothing.",
+        "",
+        "Check your work before you submit: in a terminal, in this notebook's folder, run",
+        f"    nnkit-check {name}.ipynb",
+        "It runs the saved notebook in a fresh kernel and lists every graded part with its visible",
+        "checks (passed or failed, with their hints) and its points. Further hidden checks are not",
+        "shown there: they run when your instructor grades the notebook.",
+    ]
+    nb = copy.deepcopy(student)
+    nb.cells.insert(0, _setup_module().install_cell("viz", ["nnkit", "matplotlib"], comments))
+    return nb
+
+
 def write_student_versions(names: list[str] | None = None, out: Path = DEFAULT_OUT) -> list[Path]:
     """Write ``out/<a>.ipynb`` for each assignment; return the paths written or unchanged."""
     names = names or assignments()
@@ -89,11 +116,8 @@ def write_student_versions(names: list[str] | None = None, out: Path = DEFAULT_O
         source = EXERCISES / name / f"{name}.ipynb"
         if not source.is_file():
             raise SystemExit(f"no source notebook {source.relative_to(ROOT)}")
-        text = nbformat.writes(student_notebook(source)) + "\n"
-        target = out / f"{name}.ipynb"
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
-        written.append(target)
+        nb = learner_notebook(student_notebook(source), name)
+        written.append(_setup_module().write_if_changed(nb, out / f"{name}.ipynb"))
     return written
 
 
