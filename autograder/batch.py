@@ -4,21 +4,24 @@ Workers (threads, each driving one sandbox process at a time) grade submissions;
 thread alone saves each result file and writes the gradebook as results arrive. A submission
 whose result file already holds the same key (content hash + grader version + reference) is
 not graded again, so a batch killed at any moment finishes on the next run with the same
-results and no duplicates.
+results and no duplicates. Result files are named by the student's safe key (never by the raw
+folder name). A failure while grading one submission gives that row `grader error` and the
+batch goes on; such rows are graded again on the next run.
 """
 
 from __future__ import annotations
 
 import queue
-import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder.course import Course
 from autograder.gradebook import GradebookWriter, load_result, save_result, write_csv
-from autograder.grading import crashed_result, find_submissions, grade_submission, load_reference
+from autograder.grading import (RETRIED, crashed_result, find_submissions, grade_submission,
+                                load_reference)
 from autograder.sandbox import Limits, bwrap_status
+from autograder.submissions import display_name
 
 
 def grade_assignment(course: Course, assignment: str, *, submissions: Path | None = None,
@@ -33,26 +36,42 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
         log("!" * 78 + f"\n!! WEAK SANDBOX: {'forced by --weak-sandbox' if force_weak else why}.\n"
             "!! Student code can read what this user can read and may reach the network.\n" + "!" * 78)
     results_dir = course.results(assignment)
-    scratch = course.work(assignment) / "runs"
-    shutil.rmtree(scratch, ignore_errors=True)           # leftovers of a killed batch
-    scratch.mkdir(parents=True)
 
     done: dict[str, dict] = {}
     todo = []
     for sub in subs:
-        prev = load_result(results_dir / f"{sub.student}.json")
-        if (not regrade and prev and prev.get("key") == sub.key(ref)
-                and prev.get("status") != "sandbox error"):
-            done[sub.student] = prev
-        else:
-            todo.append(sub)
+        try:
+            prev = load_result(results_dir / f"{sub.key_name}.json")
+            if (not regrade and prev and prev.get("student") == sub.student
+                    and prev.get("key") == sub.key(ref) and prev.get("status") not in RETRIED):
+                done[sub.key_name] = prev
+                continue
+        except Exception:  # noqa: BLE001 - an unreadable previous result: grade again
+            pass
+        todo.append(sub)
     log(f"[grade] {assignment}: {len(subs)} submission(s), {len(done)} already graded, "
         f"{len(todo)} to grade with {jobs} worker(s)")
 
     writer = GradebookWriter(course)
-    try:
-        for result in done.values():   # idempotent: a crash may have come before this write
+
+    def record(result: dict) -> None:
+        """Save and write one result; a failure here turns the row into `grader error`."""
+        try:
+            save_result(results_dir / f"{result['student_id']}.json", result)
             writer.write(result)
+        except Exception as exc:  # noqa: BLE001 - one row, the batch goes on
+            sub = by_key[result["student_id"]]
+            result = crashed_result(sub, ref, exc)
+            try:
+                writer.write(result)
+            except Exception:  # noqa: BLE001
+                pass
+        done[result["student_id"]] = result
+
+    by_key = {sub.key_name: sub for sub in subs}
+    try:
+        for result in list(done.values()):   # idempotent: a crash may have come before this write
+            record(result)
         slots: queue.Queue[int] = queue.Queue()
         for i in range(jobs):
             slots.put(i)
@@ -60,7 +79,7 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
         def work(sub):
             slot = slots.get()
             try:
-                return grade_submission(sub, ref, limits, scratch, slot=slot, force_weak=force_weak)
+                return grade_submission(sub, ref, limits, slot=slot, force_weak=force_weak)
             except Exception as exc:  # a bug of ours: one row, the batch goes on
                 return crashed_result(sub, ref, exc)
             finally:
@@ -71,18 +90,16 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
             futures = [pool.submit(work, sub) for sub in todo]
             for future in as_completed(futures):
                 result = future.result()
-                save_result(results_dir / f"{result['student']}.json", result)
-                writer.write(result)
-                done[result["student"]] = result
+                record(result)
+                result = done[result["student_id"]]
                 if bar is not None:
-                    bar.set_postfix_str(f"{result['student']}: {result['status']}")
+                    bar.set_postfix_str(f"{display_name(result['student'], 40)}: {result['status']}")
                     bar.update()
         if bar is not None:
             bar.close()
     finally:
         writer.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    results = [done[s.student] for s in subs]
+    results = [done[s.key_name] for s in subs]
     write_csv(course.grades_csv(assignment), results)
     counts: dict[str, int] = {}
     for r in results:

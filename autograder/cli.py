@@ -78,10 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "grade":
             from autograder.batch import grade_assignment
 
-            grade_assignment(course, check_name("assignment", args.assignment),
+            results = grade_assignment(course, check_name("assignment", args.assignment),
                              submissions=Path(args.submissions) if args.submissions else None,
                              jobs=args.jobs, limits=_limits(args), force_weak=args.weak_sandbox,
                              regrade=args.regrade, progress=not args.no_progress)
+            failed = sum(r["status"] == "grader error" for r in results)
+            if failed:
+                print(f"autograder: {failed} submission(s) could not be graded (status 'grader "
+                      "error', reason in the flags column); run the same command again",
+                      file=sys.stderr)
+                return 1
         elif args.command == "feedback":
             from autograder.feedback import write_feedback
 

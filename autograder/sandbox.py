@@ -2,14 +2,17 @@
 
 Preferred: bubblewrap (`bwrap`): new user/pid/net/ipc/uts namespaces (no network at all), a
 read-only view of the Python environment and of nnkit only (no course directory, gradebook,
-source notebooks or other students), a private size-limited /tmp, `--die-with-parent`, a new
-session, and resource limits (address space, CPU time, processes, file size). When the grader
-runs as root, the sandboxed runner drops to an unprivileged user id of its own so that the
-process limit is enforced. Every process dies with the sandbox's PID namespace.
+source notebooks or other students: nothing of the course is mounted, so no mount path names
+it), a private size-limited /tmp, `--die-with-parent`, a new session, and resource limits
+(address space, CPU time, processes, file size). When the grader runs as root, the sandboxed
+runner drops to an unprivileged user id of its own so that the process limit is enforced.
+Every process dies with the sandbox's PID namespace. Nothing of the host is writable: results
+come back only through one size-capped pipe (autograder/channel.py).
 
 Fallback when bwrap is missing or unusable: the same resource limits, a separate process group,
-a temporary directory and a scrubbed environment. That sandbox is WEAKER (the student's code
-can read whatever the grader's user can read, and use the network); callers say so loudly.
+a temporary directory outside the course (whose total size is watched) and a scrubbed
+environment. That sandbox is WEAKER (the student's code can read whatever the grader's user can
+read, and use the network); callers say so loudly.
 """
 
 from __future__ import annotations
@@ -18,17 +21,22 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from autograder import channel
+
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 IN_BOX_RUNNER = "/opt/autograder/sandbox_runner.py"
-IN_BOX_OUT = "/out"
+IN_BOX_RECORDS = "/tmp/.nnkit-records"
+CHANNEL_FD = 3
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Limits:
     tmp_bytes: int = 256 * 2**20         # size of the private /tmp (bwrap only)
     cell_output_bytes: int = 100_000     # output kept per cell
     stdio_bytes: int = 64_000            # stdout/stderr of the sandbox kept for the log
+    channel_bytes: int = channel.MAX_STREAM_BYTES   # all results one run may send back
 
 
 @dataclass
@@ -52,10 +61,19 @@ class RunResult:
     returncode: int | None
     timed_out: bool
     wall_seconds: float
-    out_dir: Path
+    received: channel.Received = field(default_factory=channel.Received)
+    channel_bytes: int = 0               # bytes kept from the result pipe (at most the cap)
     stdout: str = ""
     stderr: str = ""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def log(self) -> dict:
+        return self.received.log
+
+    @property
+    def records(self) -> dict:
+        return self.received.records
 
 
 # ----------------------------------------------------------------------------- probing
@@ -158,6 +176,18 @@ def sandbox_uid(slot: int) -> int:
 
 
 # ----------------------------------------------------------------------------- running
+def _child_setup(limits: Limits, nproc: int | None, channel_fd: int):
+    """In the child before exec: the result pipe becomes fd CHANNEL_FD, then the rlimits."""
+    limit = _limiter(limits, nproc)
+
+    def apply() -> None:
+        if channel_fd != CHANNEL_FD:
+            os.dup2(channel_fd, CHANNEL_FD)
+            os.close(channel_fd)
+        limit()
+    return apply
+
+
 def _limiter(limits: Limits, nproc: int | None):
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
@@ -180,18 +210,36 @@ def _drain(stream, keep: int, sink: list) -> None:
     sink.append(bytes(kept).decode("utf-8", errors="replace"))
 
 
-def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, slot: int = 0,
-                 force_weak: bool = False) -> RunResult:
-    """Execute notebook JSON `nb_bytes` sandboxed; `out_dir` receives run.json and records/."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "records").mkdir(exist_ok=True)
+def _tree_bytes(root: str, cap: int) -> int:
+    """Bytes under `root` (lstat, links not followed), stopping once over `cap`."""
+    total, stack = 0, [root]
+    while stack and total <= cap:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    st = entry.stat(follow_symlinks=False)
+                    total += max(st.st_blocks * 512, 4096 if stat.S_ISDIR(st.st_mode) else 512)
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(entry.path)
+        except OSError:
+            pass
+    return total
+
+
+def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = Limits(), *,
+                 slot: int = 0, force_weak: bool = False) -> RunResult:
+    """Execute notebook JSON `nb_bytes` sandboxed; results come back over a capped pipe.
+
+    The result's `log` and `records` are what the grader parsed from that pipe. With `out_dir`,
+    the grader also writes them there as `run.json` and `records/` (nnkit.checks' format).
+    """
     use_bwrap = bwrap_status()[0] and not force_weak
-    runner_args = ["--cell-timeout", str(limits.cell_timeout),
+    runner_args = ["--channel-fd", str(CHANNEL_FD), "--cell-timeout", str(limits.cell_timeout),
                    "--cell-output-bytes", str(limits.cell_output_bytes)]
     notes: list[str] = []
     nproc: int | None = None
     is_root = os.geteuid() == 0
+    work = None
 
     if use_bwrap:
         sandbox = "bwrap"
@@ -202,33 +250,48 @@ def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, s
         made: set[str] = set()
         for path in _python_paths():
             cmd += _parents(path, made) + ["--ro-bind", path, path]
-        cmd += ["--ro-bind", str(RUNNER), IN_BOX_RUNNER, "--bind", str(out_dir), IN_BOX_OUT]
-        env = _env("/tmp/work", IN_BOX_OUT + "/records")
+        cmd += ["--ro-bind", str(RUNNER), IN_BOX_RUNNER]
+        env = _env("/tmp/work", IN_BOX_RECORDS)
+        runner_args += ["--records", IN_BOX_RECORDS]
         if is_root:
             uid = sandbox_uid(slot)
-            os.chown(out_dir, uid, uid)
-            os.chown(out_dir / "records", uid, uid)
             cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
             runner_args += ["--drop-to", f"{uid}:{uid}"]
             nproc = limits.processes
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd += ["--", sys.executable, "-I", IN_BOX_RUNNER, IN_BOX_OUT, *runner_args]
+        cmd += ["--", sys.executable, "-I", IN_BOX_RUNNER, *runner_args]
     else:
         sandbox = "weak"
-        work = out_dir / "work"
-        work.mkdir(exist_ok=True)
-        env = _env(str(work), str(out_dir / "records"))
+        work = tempfile.mkdtemp(prefix="autograder-weak-")
+        env = _env(work, os.path.join(work, ".nnkit-records"))
+        runner_args += ["--records", os.path.join(work, ".nnkit-records")]
         if is_root:
             notes.append("running as root without bwrap: the process limit is not enforced")
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd = [sys.executable, "-I", str(RUNNER), str(out_dir), *runner_args]
+        cmd = [sys.executable, "-I", str(RUNNER), *runner_args]
 
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=str(out_dir) if not use_bwrap else "/",
-                            preexec_fn=_limiter(limits, nproc), start_new_session=True)
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, cwd=work or "/",
+                                preexec_fn=_child_setup(limits, nproc, write_end),
+                                pass_fds=(write_end, CHANNEL_FD), start_new_session=True)
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    killed = threading.Event()
+
+    def overflow() -> None:
+        killed.set()
+        _kill_group(proc.pid)
+
+    results = channel.StreamReader(read_end, limits.channel_bytes, overflow)
+    results.start()
     outs: list = []
     errs: list = []
     readers = [threading.Thread(target=_drain, args=(proc.stdout, limits.stdio_bytes, outs), daemon=True),
@@ -250,17 +313,36 @@ def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, s
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     timed_out = False
+    deadline = start + limits.notebook_timeout
     try:
-        proc.wait(timeout=limits.notebook_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        while True:
+            try:
+                proc.wait(timeout=0.5 if work else max(0.0, deadline - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    break
+                if work and _tree_bytes(work, limits.tmp_bytes) > limits.tmp_bytes:
+                    notes.append(f"the run wrote more than {limits.tmp_bytes // 2**20} MiB of files; it was stopped")
+                    break
     finally:
         _kill_group(proc.pid)
         proc.wait()
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
+    results.join(timeout=10)
     for t in readers:
         t.join(timeout=5)
+    if results.overflow:
+        notes.append(f"the run sent back more than {limits.channel_bytes // 2**20} MiB of results; "
+                     "it was stopped and the rest was ignored")
+    received = channel.parse(bytes(results.data))
+    if out_dir is not None:
+        channel.write_out(Path(out_dir), received)
     return RunResult(sandbox=sandbox, returncode=proc.returncode, timed_out=timed_out,
-                     wall_seconds=time.monotonic() - start, out_dir=out_dir,
+                     wall_seconds=time.monotonic() - start, received=received,
+                     channel_bytes=len(results.data),
                      stdout=outs[0] if outs else "", stderr=errs[0] if errs else "", notes=notes)
 
 
