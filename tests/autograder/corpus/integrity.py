@@ -201,7 +201,7 @@ print("wrote", _n, "MiB")
 STREAM_FLOOD = '''
 import os, sys
 _chunk = b"y" * 2**20
-for _i in range(300):
+for _i in range(100):
     try:
         os.write(1, _chunk); os.write(2, _chunk)
     except OSError:
@@ -238,18 +238,19 @@ def _kill_runner(d, rel, ctx):
 
 
 NB_CASES = [
-    Case("ch_link_records_dir", attack(LINK_RECORDS_DIR, "_LINKED or _GOT"), 0.0 + 3.0),
-    Case("ch_link_every_level", attack(LINK_EVERY_LEVEL, "_ANY or _made == ['never']"), 3.0),
+    # redirecting the records folder only loses the student's own later checks (mean: 0)
+    Case("ch_link_records_dir", attack(LINK_RECORDS_DIR, "_LINKED or _GOT"), 0.0),
+    Case("ch_link_every_level", attack(LINK_EVERY_LEVEL, "_ANY or _made == ['never']"), 0.0),
     Case("ch_forge_streams", attack(FORGE_STREAMS, "_GOT"), 3.0),
     Case("ch_flood_records", honest(True, False, {"mean_answer": FLOOD_RECORDS}), 2.0),
     Case("ch_kill_runner", _kill_runner, 2.0, {"partial"}),
-    Case("out_big_records", honest(True, True, {"mean_answer": BIG_RECORDS}), 5.0, {"graded", "partial"}),
+    Case("out_big_records", honest(True, True, {"mean_answer": BIG_RECORDS}), 2.0, {"graded", "partial"}),
     Case("out_files_flood", honest(True, False, {"mean_answer": FILES_FLOOD}), 2.0, {"graded", "partial"}),
     Case("out_stream_flood", honest(False, True, {"relu_answer": STREAM_FLOOD}), 3.0, {"graded", "partial"}),
     Case("path_host_paths", attack(HOST_PATHS, "_LEAK"), 3.0),
 ]
-# out_big_records: twelve 16 MiB checks exceed the 64 MiB channel; the real checks run first
-# and are kept, or the run is stopped (partial) and they still count: never more than 5.
+# out_big_records: twelve 16 MiB checks fill the 64 MiB channel; relu's checks came before and
+# count, everything after the flood (the mean's own checks) is never read: 2 points.
 
 
 # ------------------------------------------------------------------ class 2: the submission tree
@@ -360,8 +361,8 @@ NAME_CASES = [
     Case("é" * 127, honest(False, True), 3),                       # 254 bytes of UTF-8
     Case("line\nbreak", honest(True, True), 5),
     Case("ctrl\x1b[31mred\x07\r\t", honest(True, False), 2),
-    Case("=HYPERLINK(\"http://x\",\"y\")", honest(True, True), 5),
-    Case("+cmd|' /C calc'!A0", honest(False, True), 3),
+    Case("=HYPERLINK(\"http:\\\\x\",\"y\")", honest(True, True), 5),
+    Case("+cmd|' \\C calc'!A0", honest(False, True), 3),
     Case("-2+3", honest(True, False), 2),
     Case("@SUM(1+1)", honest(True, True), 5),
     Case("\tTAB", honest(False, True), 3),
