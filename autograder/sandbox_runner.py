@@ -47,9 +47,11 @@ class Channel:
         self.fd, self.records = fd, records
         self.sent: set[str] = set()
         self.total = 0
+        self.full = False
 
     def _write(self, kind: bytes, body: bytes) -> None:
-        if self.total + len(body) > MAX_SENT_BYTES:
+        if self.total + len(body) + 5 > MAX_SENT_BYTES:
+            self.full = True
             return
         data = struct.pack(">cI", kind, len(body)) + body
         self.total += len(data)
@@ -85,6 +87,8 @@ class Channel:
             names = sorted(n for n in os.listdir(dfd) if n.endswith(".json") and n not in self.sent)
             for name in names[:4000]:
                 self.sent.add(name)
+                if self.full:          # over the cap: what is left is never read
+                    continue
                 meta_raw = self._read(dfd, name, MAX_META_BYTES)
                 blobs = {}
                 try:
