@@ -11,11 +11,13 @@ batch goes on; such rows are graded again on the next run.
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from autograder import forkserver
 from autograder.course import Course
 from autograder.gradebook import GradebookWriter, load_result, save_result, write_csv
 from autograder.grading import (RETRIED, crashed_result, find_submissions, grade_submission,
@@ -25,10 +27,10 @@ from autograder.submissions import display_name
 
 
 def grade_assignment(course: Course, assignment: str, *, submissions: Path | None = None,
-                     jobs: int = 1, limits: Limits | None = None, force_weak: bool = False,
+                     jobs: int | None = None, limits: Limits | None = None, force_weak: bool = False,
                      regrade: bool = False, progress: bool = True, log=print) -> list[dict]:
     limits = limits or Limits()
-    jobs = max(1, int(jobs))
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
     ref = load_reference(course, assignment)
     subs = find_submissions(Path(submissions) if submissions else course.submitted, assignment)
     ok, why = bwrap_status()
@@ -99,6 +101,7 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
             bar.close()
     finally:
         writer.close()
+        forkserver.shutdown()
     results = [done[s.key_name] for s in subs]
     write_csv(course.grades_csv(assignment), results)
     counts: dict[str, int] = {}

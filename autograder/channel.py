@@ -59,12 +59,11 @@ class StreamReader(threading.Thread):
                 room = self.cap - len(self.data)
                 if len(chunk) > room:
                     self.data += chunk[:max(room, 0)]
-                    if not self.overflow:
-                        self.overflow = True
-                        if self.on_overflow is not None:
-                            self.on_overflow()
-                else:
-                    self.data += chunk
+                    self.overflow = True
+                    if self.on_overflow is not None:
+                        self.on_overflow()
+                    break              # the writer now fails (EPIPE) and its run ends
+                self.data += chunk
         except OSError:
             pass
         finally:

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--submissions", default=None,
                    help="folder laid out as DIR/<student>/<assignment>/*.ipynb (default: course submitted/)")
-    p.add_argument("--jobs", "-j", type=int, default=1, help="parallel sandboxes (1)")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="parallel sandboxes (default: the number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     limits_opts(p)

@@ -9,6 +9,17 @@ runner drops to an unprivileged user id of its own so that the process limit is 
 Every process dies with the sandbox's PID namespace. Nothing of the host is writable: results
 come back only through one size-capped pipe (autograder/channel.py).
 
+Runners (`Limits.runner`, or the AUTOGRADER_RUNNER environment variable):
+
+- ``fork`` (default): the notebook runs in process with IPython's InteractiveShell
+  (autograder/shell_runner.py), forked from a pre-loaded parent per worker
+  (autograder/fork_parent.py, autograder/forkserver.py) that gives every submission fresh
+  namespaces, a fresh /tmp, the worker's unprivileged uid and its own rlimits. Used when bwrap
+  works and the grader runs as root; otherwise it means ``shell``;
+- ``shell``: the same in-process runner in one new bwrap sandbox per submission;
+- ``nbclient``: a Jupyter kernel driven by nbclient (autograder/sandbox_runner.py), one sandbox
+  per submission; slower, kept for comparison.
+
 Fallback when bwrap is missing or unusable: the same resource limits, a separate process group,
 a temporary directory outside the course (whose total size is watched) and a scrubbed
 environment. That sandbox is WEAKER (the student's code can read whatever the grader's user can
@@ -33,8 +44,12 @@ from pathlib import Path
 
 from autograder import channel
 
-RUNNER = Path(__file__).with_name("sandbox_runner.py")
-IN_BOX_RUNNER = "/opt/autograder/sandbox_runner.py"
+RUNNERS = {"fork": "shell_runner.py",         # the shell runner forked from a pre-loaded parent
+           "shell": "shell_runner.py",        # IPython's InteractiveShell in process (fast)
+           "nbclient": "sandbox_runner.py"}   # a Jupyter kernel driven by nbclient
+IN_BOX_FILES = ("fork_parent.py", "sandbox_runner.py", "shell_runner.py")
+HERE = Path(__file__).resolve().parent
+IN_BOX_DIR = "/opt/autograder"
 IN_BOX_RECORDS = "/tmp/.nnkit-records"
 CHANNEL_FD = 3
 
@@ -53,6 +68,7 @@ class Limits:
     cell_output_bytes: int = 100_000     # output kept per cell
     stdio_bytes: int = 64_000            # stdout/stderr of the sandbox kept for the log
     channel_bytes: int = channel.MAX_STREAM_BYTES   # all results one run may send back
+    runner: str = field(default_factory=lambda: os.environ.get("AUTOGRADER_RUNNER", "fork"))
 
 
 @dataclass
@@ -202,7 +218,7 @@ def _limiter(limits: Limits, nproc: int | None):
 def _drain(stream, keep: int, sink: list) -> None:
     kept = bytearray()
     while True:
-        chunk = stream.read(65536)
+        chunk = stream.read1(1 << 20)
         if not chunk:
             break
         if len(kept) < keep:
@@ -226,6 +242,58 @@ def _tree_bytes(root: str, cap: int) -> int:
     return total
 
 
+def bwrap_base(limits: Limits) -> list[str]:
+    """The bwrap command line up to (not including) `--` and the capabilities."""
+    cmd = [shutil.which("bwrap"), *_namespace_args(), "--hostname", "sandbox",
+           *_system_args(), "--proc", "/proc", "--dev", "/dev",
+           "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+           "--perms", "1777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+    made: set[str] = set()
+    for path in _python_paths():
+        cmd += _parents(path, made) + ["--ro-bind", path, path]
+    for fname in IN_BOX_FILES:
+        cmd += ["--ro-bind", str(HERE / fname), f"{IN_BOX_DIR}/{fname}"]
+    return cmd
+
+
+def parent_env() -> dict[str, str]:
+    return _env("/tmp/work", IN_BOX_RECORDS)
+
+
+def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int) -> RunResult:
+    """One submission through the worker's pre-loaded parent (autograder/forkserver.py)."""
+    from autograder import forkserver
+
+    uid = sandbox_uid(slot)
+    header = {"uid": uid, "env": _env("/tmp/work", IN_BOX_RECORDS), "records": IN_BOX_RECORDS,
+              "tmp_bytes": limits.tmp_bytes, "notebook_timeout": limits.notebook_timeout,
+              "cell_timeout": limits.cell_timeout, "cell_output_bytes": limits.cell_output_bytes,
+              "rlimits": {"RLIMIT_AS": [limits.memory_bytes] * 2,
+                          "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 5],
+                          "RLIMIT_FSIZE": [limits.file_bytes] * 2, "RLIMIT_CORE": [0, 0],
+                          "RLIMIT_NPROC": [limits.processes] * 2}}
+    start = time.monotonic()
+    notes: list[str] = []
+    try:
+        srv = forkserver.server(slot, limits)
+        reader, timed_out, setup_failed = srv.run(nb_bytes, header, limits)
+    except forkserver.ServerError as exc:
+        forkserver.discard(slot)
+        return RunResult(sandbox="bwrap", returncode=None, timed_out=False,
+                         wall_seconds=time.monotonic() - start, stderr=str(exc)[-2000:],
+                         notes=["the pre-loaded sandbox parent failed; it is restarted for the next run"])
+    if reader.overflow:
+        notes.append(f"the run sent back more than {limits.channel_bytes // 2**20} MiB of results; "
+                     "it was stopped and the rest was ignored")
+    received = channel.parse(bytes(reader.data))
+    if out_dir is not None:
+        channel.write_out(Path(out_dir), received)
+    return RunResult(sandbox="bwrap", returncode=4 if setup_failed else 0, timed_out=timed_out,
+                     wall_seconds=time.monotonic() - start, received=received,
+                     channel_bytes=len(reader.data), notes=notes,
+                     stderr=srv.stderr() if setup_failed else "")
+
+
 def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = Limits(), *,
                  slot: int = 0, force_weak: bool = False) -> RunResult:
     """Execute notebook JSON `nb_bytes` sandboxed; results come back over a capped pipe.
@@ -241,16 +309,11 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
     is_root = os.geteuid() == 0
     work = None
 
+    if use_bwrap and limits.runner == "fork" and is_root:
+        return _run_forked(nb_bytes, out_dir, limits, slot)
     if use_bwrap:
         sandbox = "bwrap"
-        cmd = [shutil.which("bwrap"), *_namespace_args(), "--hostname", "sandbox",
-               *_system_args(), "--proc", "/proc", "--dev", "/dev",
-               "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
-               "--perms", "1777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
-        made: set[str] = set()
-        for path in _python_paths():
-            cmd += _parents(path, made) + ["--ro-bind", path, path]
-        cmd += ["--ro-bind", str(RUNNER), IN_BOX_RUNNER]
+        cmd = bwrap_base(limits)
         env = _env("/tmp/work", IN_BOX_RECORDS)
         runner_args += ["--records", IN_BOX_RECORDS]
         if is_root:
@@ -260,7 +323,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
             nproc = limits.processes
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd += ["--", sys.executable, "-I", IN_BOX_RUNNER, *runner_args]
+        cmd += ["--", sys.executable, "-I", f"{IN_BOX_DIR}/{RUNNERS[limits.runner]}", *runner_args]
     else:
         sandbox = "weak"
         work = tempfile.mkdtemp(prefix="autograder-weak-")
@@ -270,7 +333,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
             notes.append("running as root without bwrap: the process limit is not enforced")
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd = [sys.executable, "-I", str(RUNNER), *runner_args]
+        cmd = [sys.executable, "-I", str(HERE / RUNNERS[limits.runner]), *runner_args]
 
     start = time.monotonic()
     read_end, write_end = os.pipe()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 MAX_KEY_BYTES = 80
+MAX_NOTEBOOKS = 50                   # notebooks looked at in one assignment folder
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
 
@@ -210,8 +211,12 @@ def find_submissions(directory: Path, assignment: str) -> list[Submission]:
                                 bad.append(f"{display_name(entry)} {why}")
                             else:
                                 sub.files.append(entry)
+                        if len(sub.files) + len(bad) > MAX_NOTEBOOKS:
+                            bad.append(f"{len(sub.files) + len(bad)} notebooks in the assignment "
+                                       f"folder (at most {MAX_NOTEBOOKS})")
+                            sub.files = []
                         if bad:
-                            sub.rejected = "; ".join(bad)
+                            sub.rejected = "; ".join(bad[:5])
                     finally:
                         os.close(afd)
                 finally:

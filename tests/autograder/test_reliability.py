@@ -120,7 +120,7 @@ def test_kill_during_a_hostile_batch_then_resume(released, release_nb, tmp_path)
            "reference_records": str(ref / "fx_relu" / "records"),
            "other_submission": str(course.submitted / "honest_correct" / "fx_relu" / "fx_relu.ipynb"),
            "course_root": str(course.root)}
-    picked = ([c for c in NB_CASES if c.name in ("ch_link_records_dir", "ch_forge_streams", "ch_kill_runner")]
+    picked = ([c for c in NB_CASES if c.name in ("ch_link_records_dir", "ch_forge_streams", "ch_flood_records")]
               + [c for c in TREE_CASES if c.name in ("tree_link_to_source", "tree_fifo", "tree_hard_link")]
               + NAME_CASES[:6])
     made = write_all(picked, course.submitted, release_nb, ctx)

@@ -15,7 +15,6 @@ Three kinds of cases, all graded in one batch by tests/autograder/test_integrity
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import stat
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ class Case:
     statuses: set[str] = field(default_factory=lambda: {"graded"})
     flag: str | None = None         # a substring expected among the flags
     needs: str | None = None        # "mknod": skipped with a reason where it is not permitted
+    exact: bool = True              # False: at most `score` (the attack may or may not bite)
 
 
 def _notebook(student_dir: Path, nb) -> Path:
@@ -241,9 +241,13 @@ NB_CASES = [
     # redirecting the records folder only loses the student's own later checks (mean: 0)
     Case("ch_link_records_dir", attack(LINK_RECORDS_DIR, "_LINKED or _GOT"), 0.0),
     Case("ch_link_every_level", attack(LINK_EVERY_LEVEL, "_ANY or _made == ['never']"), 0.0),
-    Case("ch_forge_streams", attack(FORGE_STREAMS, "_GOT"), 3.0),
+    # bytes written into the runner's own progress pipe can garble the student's run log (the
+    # status may become partial) but every check still counts as data: 3 points
+    Case("ch_forge_streams", attack(FORGE_STREAMS, "_GOT"), 3.0, {"graded", "partial"}),
     Case("ch_flood_records", honest(True, False, {"mean_answer": FLOOD_RECORDS}), 2.0),
-    Case("ch_kill_runner", _kill_runner, 2.0, {"partial"}),
+    # killing the process that runs the cells' supervisor: the run ends early (2 points) where
+    # that works; under the pre-loaded parents it is PID 1 of its namespace and survives (5)
+    Case("ch_kill_runner", _kill_runner, 5.0, {"partial", "graded"}, exact=False),
     Case("out_big_records", honest(True, True, {"mean_answer": BIG_RECORDS}), 2.0, {"graded", "partial"}),
     Case("out_files_flood", honest(True, False, {"mean_answer": FILES_FLOOD}), 2.0, {"graded", "partial"}),
     Case("out_stream_flood", honest(False, True, {"relu_answer": STREAM_FLOOD}), 3.0, {"graded", "partial"}),
@@ -336,6 +340,12 @@ def _link_to_dev(d, rel, ctx):
     os.symlink("/dev/zero", folder / f"{ASSIGNMENT}.ipynb")
 
 
+def _many_notebooks(d, rel, ctx):
+    path = _notebook(d, fill(rel, answers(True, True)))
+    for i in range(60):
+        (path.parent / f"copy{i:02d}.ipynb").write_text("{}")
+
+
 TREE_CASES = [
     Case("tree_link_to_source", _link_notebook("source_nb"), 0, {"rejected"}, "symbolic link"),
     Case("tree_relative_link", _link_notebook("other_submission", relative=True), 0, {"rejected"},
@@ -352,6 +362,7 @@ TREE_CASES = [
     Case("tree_socket", _socket, 0, {"rejected"}, "socket"),
     Case("tree_folder_named_ipynb", _folder_notebook, 0, {"rejected"}, "folder"),
     Case("tree_extra_linked_notebook", _extra_link, 0, {"rejected"}, "notes.ipynb is a symbolic link"),
+    Case("tree_too_many_notebooks", _many_notebooks, 0, {"rejected"}, "notebooks in the assignment folder"),
 ]
 
 
