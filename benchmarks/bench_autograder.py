@@ -127,11 +127,15 @@ def main() -> None:
                      f"--CourseDirectory.root={course.root}"]
         runs: dict[str, list] = {"ours": [], "stock": []}
         for r in range(args.rounds):
-            for name, cmd in (("ours", ours_cmd), ("stock", stock_cmd)):   # A B A B
-                seconds, peak, err = timed(cmd, course.root)
+            # A B A B; ours runs from the repository (`-m autograder` from the course folder
+            # would import the course's own autograder/ folder), stock from the course folder
+            for name, cmd, cwd in (("ours", ours_cmd, REPO), ("stock", stock_cmd, course.root)):
+                seconds, peak, err = timed(cmd, cwd)
+                if err and name == "ours":
+                    raise SystemExit(f"autograder grade failed: {err}")
                 runs[name].append((seconds, peak))
                 print(f"  round {r + 1} {name:<6} {seconds:7.1f} s  {seconds / args.n:6.3f} s/submission  "
-                      f"peak {peak / 2**20:7.0f} MiB" + (f"  (exit != 0: {err})" if err and name == "ours" else ""))
+                      f"peak {peak / 2**20:7.0f} MiB")
         med = {name: (statistics.median(s for s, _ in v) / args.n, statistics.median(p for _, p in v))
                for name, v in runs.items()}
         ratio = med["stock"][0] / med["ours"][0]
