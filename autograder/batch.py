@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import queue
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from autograder import forkserver
@@ -54,53 +55,83 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     log(f"[grade] {assignment}: {len(subs)} submission(s), {len(done)} already graded, "
         f"{len(todo)} to grade with {jobs} worker(s)")
 
-    writer = GradebookWriter(course)
-
-    def record(result: dict) -> None:
-        """Save and write one result; a failure here turns the row into `grader error`."""
-        try:
-            save_result(results_dir / f"{result['student_id']}.json", result)
-            writer.write(result)
-        except Exception as exc:  # noqa: BLE001 - one row, the batch goes on
-            sub = by_key[result["student_id"]]
-            result = crashed_result(sub, ref, exc)
-            try:
-                writer.write(result)
-            except Exception:  # noqa: BLE001
-                pass
-        done[result["student_id"]] = result
-
     by_key = {sub.key_name: sub for sub in subs}
-    try:
-        for result in list(done.values()):   # idempotent: a crash may have come before this write
-            record(result)
-        slots: queue.Queue[int] = queue.Queue()
-        for i in range(jobs):
-            slots.put(i)
+    writer = None
+    unwritten: list[dict] = []
 
-        def work(sub):
-            slot = slots.get()
+    def save(batch: list[dict]) -> None:
+        """Save each result file as soon as it is known (a failure: that row only)."""
+        for result in batch:
             try:
-                return grade_submission(sub, ref, limits, slot=slot, force_weak=force_weak)
-            except Exception as exc:  # a bug of ours: one row, the batch goes on
-                return crashed_result(sub, ref, exc)
-            finally:
-                slots.put(slot)
+                save_result(results_dir / f"{result['student_id']}.json", result)
+                unwritten.append(result)
+            except Exception as exc:  # noqa: BLE001
+                done[result["student_id"]] = _failed(result, exc)
 
-        bar = _progress(len(subs), len(done), progress)
+    def flush() -> None:
+        """Write the saved results to the gradebook in one transaction (row by row on failure)."""
+        batch = unwritten[:]
+        unwritten.clear()
+        try:
+            writer.write_many(batch)
+            done.update((r["student_id"], r) for r in batch)
+        except Exception:  # noqa: BLE001 - find the rows that fail, one at a time
+            for result in batch:
+                try:
+                    writer.write(result)
+                    done[result["student_id"]] = result
+                except Exception as exc:  # noqa: BLE001
+                    done[result["student_id"]] = _failed(result, exc)
+
+    def _failed(result: dict, exc: Exception) -> dict:
+        failed = crashed_result(by_key[result["student_id"]], ref, exc)
+        if writer is not None:
+            try:
+                writer.write(failed)
+            except Exception:  # noqa: BLE001 - the CSV still gets the row
+                pass
+        return failed
+
+    slots: queue.Queue[int] = queue.Queue()
+    for i in range(jobs):
+        slots.put(i)
+
+    def work(sub):
+        slot = slots.get()
+        try:
+            return grade_submission(sub, ref, limits, slot=slot, force_weak=force_weak)
+        except Exception as exc:  # a bug of ours: one row, the batch goes on
+            return crashed_result(sub, ref, exc)
+        finally:
+            slots.put(slot)
+
+    unwritten.extend(done.values())   # idempotent: a crash may have come before this write
+    done.clear()
+    bar = _progress(len(subs), len(unwritten), progress)
+    # importing nbgrader's gradebook takes seconds: do it while the first submissions run
+    importer = threading.Thread(target=_import_gradebook, daemon=True)
+    importer.start()
+    try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(work, sub) for sub in todo]
-            for future in as_completed(futures):
-                result = future.result()
-                record(result)
-                result = done[result["student_id"]]
-                if bar is not None:
-                    bar.set_postfix_str(f"{display_name(result['student'], 40)}: {result['status']}")
-                    bar.update()
+            pending = {pool.submit(work, sub) for sub in todo}
+            while pending or writer is None:
+                finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                batch = [f.result() for f in finished]
+                save(batch)
+                if writer is None and (not importer.is_alive() or not pending):
+                    importer.join()
+                    writer = GradebookWriter(course)
+                if writer is not None and unwritten:
+                    flush()
+                if bar is not None and batch:
+                    last = batch[-1]
+                    bar.set_postfix_str(f"{display_name(last['student'], 40)}: {last['status']}")
+                    bar.update(len(batch))
         if bar is not None:
             bar.close()
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
         forkserver.shutdown()
     results = [done[s.key_name] for s in subs]
     write_csv(course.grades_csv(assignment), results)
@@ -110,6 +141,13 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     log(f"[grade] {assignment}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         + f"; grades in {course.grades_csv(assignment)}")
     return results
+
+
+def _import_gradebook() -> None:
+    try:
+        import nbgrader.api  # noqa: F401
+    except Exception:  # noqa: BLE001 - the main thread imports it again and reports the error
+        pass
 
 
 def _progress(total: int, initial: int, enabled: bool):

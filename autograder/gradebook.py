@@ -5,7 +5,7 @@ source of truth and make a batch resumable. Every CSV this module writes is safe
 spreadsheet: control characters are escaped and a cell that begins with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's advice against formula
 injection), whoever wrote its text. The gradebook is written only by the grader's main
-process, one submission per transaction, under an exclusive file lock, so two graders (on
+process, the submissions finished at the same moment in one transaction, under an exclusive file lock, so two graders (on
 different assignments) never write at once.
 """
 
@@ -85,21 +85,29 @@ class GradebookWriter:
             self.gb = Gradebook(course.db_url)
 
     def write(self, result: dict) -> None:
+        self.write_many([result])
+
+    def write_many(self, results: list[dict]) -> None:
+        """Upsert several results in one transaction (all or none)."""
         from nbgrader.api import MissingEntry
 
-        assignment, student = result["assignment"], result.get("student_id", result["student"])
+        if not results:
+            return
         with locked(self.course), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy warnings
             try:
-                self.gb.update_or_create_student(student)
-                try:
-                    self.gb.find_submission(assignment, student)
-                except MissingEntry:
-                    self.gb.add_submission(assignment, student)
-                for stem, cells in result["notebooks"].items():
-                    for gid, cell in cells.items():
-                        grade = self.gb.find_grade(gid, stem, assignment, student)
-                        grade.auto_score = float(cell["score"])
+                for result in results:
+                    assignment = result["assignment"]
+                    student = result.get("student_id", result["student"])
+                    self.gb.update_or_create_student(student)
+                    try:
+                        self.gb.find_submission(assignment, student)
+                    except MissingEntry:
+                        self.gb.add_submission(assignment, student)
+                    for stem, cells in result["notebooks"].items():
+                        for gid, cell in cells.items():
+                            grade = self.gb.find_grade(gid, stem, assignment, student)
+                            grade.auto_score = float(cell["score"])
                 self.gb.db.commit()
             except Exception:
                 self.gb.db.rollback()
