@@ -4,28 +4,34 @@ Workers (threads, each driving one sandbox process at a time) grade submissions;
 thread alone saves each result file and writes the gradebook as results arrive. A submission
 whose result file already holds the same key (content hash + grader version + reference) is
 not graded again, so a batch killed at any moment finishes on the next run with the same
-results and no duplicates.
+results and no duplicates. Result files are named by the student's safe key (never by the raw
+folder name). A failure while grading one submission gives that row `grader error` and the
+batch goes on; such rows are graded again on the next run.
 """
 
 from __future__ import annotations
 
+import os
 import queue
-import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from autograder import forkserver
 from autograder.course import Course
 from autograder.gradebook import GradebookWriter, load_result, save_result, write_csv
-from autograder.grading import crashed_result, find_submissions, grade_submission, load_reference
+from autograder.grading import (RETRIED, crashed_result, find_submissions, grade_submission,
+                                load_reference)
 from autograder.sandbox import Limits, bwrap_status
+from autograder.submissions import display_name
 
 
 def grade_assignment(course: Course, assignment: str, *, submissions: Path | None = None,
-                     jobs: int = 1, limits: Limits | None = None, force_weak: bool = False,
+                     jobs: int | None = None, limits: Limits | None = None, force_weak: bool = False,
                      regrade: bool = False, progress: bool = True, log=print) -> list[dict]:
     limits = limits or Limits()
-    jobs = max(1, int(jobs))
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
     ref = load_reference(course, assignment)
     subs = find_submissions(Path(submissions) if submissions else course.submitted, assignment)
     ok, why = bwrap_status()
@@ -33,56 +39,101 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
         log("!" * 78 + f"\n!! WEAK SANDBOX: {'forced by --weak-sandbox' if force_weak else why}.\n"
             "!! Student code can read what this user can read and may reach the network.\n" + "!" * 78)
     results_dir = course.results(assignment)
-    scratch = course.work(assignment) / "runs"
-    shutil.rmtree(scratch, ignore_errors=True)           # leftovers of a killed batch
-    scratch.mkdir(parents=True)
 
     done: dict[str, dict] = {}
     todo = []
     for sub in subs:
-        prev = load_result(results_dir / f"{sub.student}.json")
-        if (not regrade and prev and prev.get("key") == sub.key(ref)
-                and prev.get("status") != "sandbox error"):
-            done[sub.student] = prev
-        else:
-            todo.append(sub)
+        try:
+            prev = load_result(results_dir / f"{sub.key_name}.json")
+            if (not regrade and prev and prev.get("student") == sub.student
+                    and prev.get("key") == sub.key(ref) and prev.get("status") not in RETRIED):
+                done[sub.key_name] = prev
+                continue
+        except Exception:  # noqa: BLE001 - an unreadable previous result: grade again
+            pass
+        todo.append(sub)
     log(f"[grade] {assignment}: {len(subs)} submission(s), {len(done)} already graded, "
         f"{len(todo)} to grade with {jobs} worker(s)")
 
-    writer = GradebookWriter(course)
-    try:
-        for result in done.values():   # idempotent: a crash may have come before this write
-            writer.write(result)
-        slots: queue.Queue[int] = queue.Queue()
-        for i in range(jobs):
-            slots.put(i)
+    by_key = {sub.key_name: sub for sub in subs}
+    writer = None
+    unwritten: list[dict] = []
 
-        def work(sub):
-            slot = slots.get()
+    def save(batch: list[dict]) -> None:
+        """Save each result file as soon as it is known (a failure: that row only)."""
+        for result in batch:
             try:
-                return grade_submission(sub, ref, limits, scratch, slot=slot, force_weak=force_weak)
-            except Exception as exc:  # a bug of ours: one row, the batch goes on
-                return crashed_result(sub, ref, exc)
-            finally:
-                slots.put(slot)
+                save_result(results_dir / f"{result['student_id']}.json", result)
+                unwritten.append(result)
+            except Exception as exc:  # noqa: BLE001
+                done[result["student_id"]] = _failed(result, exc)
 
-        bar = _progress(len(subs), len(done), progress)
+    def flush() -> None:
+        """Write the saved results to the gradebook in one transaction (row by row on failure)."""
+        batch = unwritten[:]
+        unwritten.clear()
+        try:
+            writer.write_many(batch)
+            done.update((r["student_id"], r) for r in batch)
+        except Exception:  # noqa: BLE001 - find the rows that fail, one at a time
+            for result in batch:
+                try:
+                    writer.write(result)
+                    done[result["student_id"]] = result
+                except Exception as exc:  # noqa: BLE001
+                    done[result["student_id"]] = _failed(result, exc)
+
+    def _failed(result: dict, exc: Exception) -> dict:
+        failed = crashed_result(by_key[result["student_id"]], ref, exc)
+        if writer is not None:
+            try:
+                writer.write(failed)
+            except Exception:  # noqa: BLE001 - the CSV still gets the row
+                pass
+        return failed
+
+    slots: queue.Queue[int] = queue.Queue()
+    for i in range(jobs):
+        slots.put(i)
+
+    def work(sub):
+        slot = slots.get()
+        try:
+            return grade_submission(sub, ref, limits, slot=slot, force_weak=force_weak)
+        except Exception as exc:  # a bug of ours: one row, the batch goes on
+            return crashed_result(sub, ref, exc)
+        finally:
+            slots.put(slot)
+
+    unwritten.extend(done.values())   # idempotent: a crash may have come before this write
+    done.clear()
+    bar = _progress(len(subs), len(unwritten), progress)
+    # importing nbgrader's gradebook takes seconds: do it while the first submissions run
+    importer = threading.Thread(target=_import_gradebook, daemon=True)
+    importer.start()
+    try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(work, sub) for sub in todo]
-            for future in as_completed(futures):
-                result = future.result()
-                save_result(results_dir / f"{result['student']}.json", result)
-                writer.write(result)
-                done[result["student"]] = result
-                if bar is not None:
-                    bar.set_postfix_str(f"{result['student']}: {result['status']}")
-                    bar.update()
+            pending = {pool.submit(work, sub) for sub in todo}
+            while pending or writer is None:
+                finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                batch = [f.result() for f in finished]
+                save(batch)
+                if writer is None and (not importer.is_alive() or not pending):
+                    importer.join()
+                    writer = GradebookWriter(course)
+                if writer is not None and unwritten:
+                    flush()
+                if bar is not None and batch:
+                    last = batch[-1]
+                    bar.set_postfix_str(f"{display_name(last['student'], 40)}: {last['status']}")
+                    bar.update(len(batch))
         if bar is not None:
             bar.close()
     finally:
-        writer.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    results = [done[s.student] for s in subs]
+        if writer is not None:
+            writer.close()
+        forkserver.shutdown()
+    results = [done[s.key_name] for s in subs]
     write_csv(course.grades_csv(assignment), results)
     counts: dict[str, int] = {}
     for r in results:
@@ -90,6 +141,13 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     log(f"[grade] {assignment}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         + f"; grades in {course.grades_csv(assignment)}")
     return results
+
+
+def _import_gradebook() -> None:
+    try:
+        import nbgrader.api  # noqa: F401
+    except Exception:  # noqa: BLE001 - the main thread imports it again and reports the error
+        pass
 
 
 def _progress(total: int, initial: int, enabled: bool):

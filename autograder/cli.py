@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--submissions", default=None,
                    help="folder laid out as DIR/<student>/<assignment>/*.ipynb (default: course submitted/)")
-    p.add_argument("--jobs", "-j", type=int, default=1, help="parallel sandboxes (1)")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="parallel sandboxes (default: the number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     limits_opts(p)
@@ -78,10 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "grade":
             from autograder.batch import grade_assignment
 
-            grade_assignment(course, check_name("assignment", args.assignment),
+            results = grade_assignment(course, check_name("assignment", args.assignment),
                              submissions=Path(args.submissions) if args.submissions else None,
                              jobs=args.jobs, limits=_limits(args), force_weak=args.weak_sandbox,
                              regrade=args.regrade, progress=not args.no_progress)
+            failed = sum(r["status"] == "grader error" for r in results)
+            if failed:
+                print(f"autograder: {failed} submission(s) could not be graded (status 'grader "
+                      "error', reason in the flags column); run the same command again",
+                      file=sys.stderr)
+                return 1
         elif args.command == "feedback":
             from autograder.feedback import write_feedback
 

@@ -12,6 +12,7 @@ from string import Template
 
 from autograder.course import Course, CourseError
 from autograder.gradebook import load_result
+from autograder.submissions import display_name, student_key
 
 
 def render(result: dict) -> str:
@@ -27,10 +28,10 @@ def render(result: dict) -> str:
     notes = [f for f in result.get("flags", []) if not f.startswith("WEAK SANDBOX")]
     template = Template(files("autograder").joinpath("templates/feedback.html").read_text("utf-8"))
     return template.substitute(
-        student=html.escape(result["student"]), assignment=html.escape(result["assignment"]),
+        student=html.escape(display_name(result["student"])), assignment=html.escape(result["assignment"]),
         score=f'{result["score"]:g}', max_score=f'{result["max_score"]:g}',
         status=html.escape(result["status"]), rows="\n".join(rows),
-        notes="".join(f"<li>{html.escape(n)}</li>" for n in notes) or "<li>none</li>")
+        notes="".join(f"<li>{html.escape(display_name(n, 2000))}</li>" for n in notes) or "<li>none</li>")
 
 
 def write_feedback(course: Course, assignment: str, log=print) -> int:
@@ -44,7 +45,7 @@ def write_feedback(course: Course, assignment: str, log=print) -> int:
         if result is None:
             log(f"[feedback] skipping unreadable {path}")
             continue
-        out = course.feedback(result["student"], assignment)
+        out = course.feedback(student_key(str(result["student"])), assignment)
         out.mkdir(parents=True, exist_ok=True)
         (out / "feedback.html").write_text(render(result), encoding="utf-8")
         count += 1

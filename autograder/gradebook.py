@@ -1,8 +1,11 @@
 """The grader's outputs: per-submission result files, nbgrader's gradebook and grades.csv.
 
 Result files (`course/autograder/<a>/results/<student>.json`, written atomically) are the
-source of truth and make a batch resumable. The gradebook is written only by the grader's main
-process, one submission per transaction, under an exclusive file lock, so two graders (on
+source of truth and make a batch resumable. Every CSV this module writes is safe to open in a
+spreadsheet: control characters are escaped and a cell that begins with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return gets a leading ``'`` (OWASP's advice against formula
+injection), whoever wrote its text. The gradebook is written only by the grader's main
+process, the submissions finished at the same moment in one transaction, under an exclusive file lock, so two graders (on
 different assignments) never write at once.
 """
 
@@ -18,8 +21,30 @@ from pathlib import Path
 
 from autograder.course import Course
 
-CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "flags", "sandbox",
-              "seconds", "key"]
+CSV_FIELDS = ["student", "student_id", "assignment", "score", "max_score", "status", "flags",
+              "sandbox", "seconds", "key"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text: escaped, never read as a formula."""
+    from autograder.submissions import display_name
+
+    text = "" if value is None else str(value)
+    risky = text[:1] in FORMULA_START or text.lstrip(" \t\r\n")[:1] in FORMULA_START
+    text = display_name(text, limit=10_000)
+    return "'" + text if risky or text[:1] in FORMULA_START else text
+
+
+def _write_rows(path: Path, fields: list[str], rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: safe_cell(row.get(k)) for k in fields})
+    os.replace(tmp, path)
 
 
 def save_result(path: Path, result: dict) -> None:
@@ -60,21 +85,29 @@ class GradebookWriter:
             self.gb = Gradebook(course.db_url)
 
     def write(self, result: dict) -> None:
+        self.write_many([result])
+
+    def write_many(self, results: list[dict]) -> None:
+        """Upsert several results in one transaction (all or none)."""
         from nbgrader.api import MissingEntry
 
-        assignment, student = result["assignment"], result["student"]
+        if not results:
+            return
         with locked(self.course), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy warnings
             try:
-                self.gb.update_or_create_student(student)
-                try:
-                    self.gb.find_submission(assignment, student)
-                except MissingEntry:
-                    self.gb.add_submission(assignment, student)
-                for stem, cells in result["notebooks"].items():
-                    for gid, cell in cells.items():
-                        grade = self.gb.find_grade(gid, stem, assignment, student)
-                        grade.auto_score = float(cell["score"])
+                for result in results:
+                    assignment = result["assignment"]
+                    student = result.get("student_id", result["student"])
+                    self.gb.update_or_create_student(student)
+                    try:
+                        self.gb.find_submission(assignment, student)
+                    except MissingEntry:
+                        self.gb.add_submission(assignment, student)
+                    for stem, cells in result["notebooks"].items():
+                        for gid, cell in cells.items():
+                            grade = self.gb.find_grade(gid, stem, assignment, student)
+                            grade.auto_score = float(cell["score"])
                 self.gb.db.commit()
             except Exception:
                 self.gb.db.rollback()
@@ -85,21 +118,27 @@ class GradebookWriter:
 
 
 def write_csv(path: Path, results: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for r in sorted(results, key=lambda r: r["student"]):
-            writer.writerow({**r, "flags": "; ".join(r.get("flags", [])),
-                             "score": f"{r['score']:g}", "max_score": f"{r['max_score']:g}"})
-    os.replace(tmp, path)
+    rows = [{**r, "flags": "; ".join(r.get("flags", [])), "score": f"{r['score']:g}",
+             "max_score": f"{r['max_score']:g}"}
+            for r in sorted(results, key=lambda r: r.get("student_id", r["student"]))]
+    _write_rows(path, CSV_FIELDS, rows)
+
+
+def _names(course: Course) -> dict[str, str]:
+    """Student key -> the folder name as submitted, from the grader's result files."""
+    names: dict[str, str] = {}
+    for path in sorted((course.root / "autograder").glob("*/results/*.json")):
+        result = load_result(path)
+        if isinstance(result, dict) and isinstance(result.get("student"), str):
+            names[str(result.get("student_id", result["student"]))] = result["student"]
+    return names
 
 
 def export_gradebook(course: Course, out: Path) -> int:
     """nbgrader's gradebook as CSV (one row per student and assignment); returns the row count."""
     from nbgrader.api import Gradebook
 
+    names = _names(course)
     rows = []
     with locked(course):
         with Gradebook(course.db_url) as gb:
@@ -109,14 +148,10 @@ def export_gradebook(course: Course, out: Path) -> int:
                         sub = gb.find_submission(assignment.name, student.id)
                     except Exception:
                         continue
-                    rows.append({"assignment": assignment.name, "student": student.id,
-                                 "score": sub.score, "max_score": sub.max_score,
-                                 "auto_score": sub.code_score,
+                    rows.append({"assignment": assignment.name, "student": names.get(student.id, student.id),
+                                 "student_id": student.id, "score": sub.score,
+                                 "max_score": sub.max_score, "auto_score": sub.code_score,
                                  "needs_manual_grade": sub.needs_manual_grade})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["assignment", "student", "score", "max_score",
-                                                "auto_score", "needs_manual_grade"])
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_rows(out, ["assignment", "student", "student_id", "score", "max_score", "auto_score",
+                      "needs_manual_grade"], rows)
     return len(rows)

@@ -7,10 +7,8 @@ grader, in its own process, finds equal to the reference value (with the referen
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -20,14 +18,18 @@ import nbformat
 
 from autograder import __version__
 from autograder.course import Course, CourseError
-from autograder.rebuild import InvalidNotebook, read_submission, rebuild
+from autograder.rebuild import InvalidNotebook, parse_submission, rebuild
 from autograder.sandbox import Limits, bwrap_status, run_notebook
 from autograder.static_flags import static_flags
+from autograder.submissions import Rejected, Submission, display_name, find_submissions  # noqa: F401
 from nnkit import checks
 
-STATUSES = ("graded", "partial", "timeout", "memory", "invalid notebook", "sandbox error")
+STATUSES = ("graded", "partial", "timeout", "memory", "invalid notebook", "rejected",
+            "sandbox error", "grader error")
 _WORST = {s: i for i, s in enumerate(("graded", "partial", "memory", "timeout",
-                                       "invalid notebook", "sandbox error"))}
+                                       "invalid notebook", "sandbox error", "rejected",
+                                       "grader error"))}
+RETRIED = ("sandbox error", "grader error")      # graded again on the next run
 
 
 @dataclass
@@ -72,53 +74,11 @@ def load_reference(course: Course, assignment: str) -> Reference:
     return Reference(assignment, manifest, notebooks, config)
 
 
-@dataclass
-class Submission:
-    student: str
-    assignment: str
-    directory: Path
-    files: list[Path]
-
-    def key(self, reference: Reference) -> str:
-        """Content hash of the submitted notebooks + grader version + reference answers."""
-        h = hashlib.sha256(f"{__version__}|{reference.manifest.get('reference_hash')}".encode())
-        for path in sorted(self.files):
-            h.update(path.name.encode() + b"\0")
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            h.update(b"\0")
-        return h.hexdigest()[:32]
-
-
-def find_submissions(directory: Path, assignment: str) -> list[Submission]:
-    """Every DIR/<student>/<assignment>/ gives one submission (even with no notebook in it)."""
-    subs = []
-    if not directory.is_dir():
-        raise CourseError(f"no submissions directory {directory}; pass --submissions DIR "
-                          "(laid out as DIR/<student>/<assignment>/*.ipynb)")
-    for student_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
-        folder = student_dir / assignment
-        if folder.is_dir() and not student_dir.name.startswith("."):
-            files = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
-            subs.append(Submission(student_dir.name, assignment, folder, files))
-    return subs
-
-
 def _empty_cells(nbref: NotebookRef, message: str) -> dict:
     return {gid: {"points": pts, "score": 0.0,
                   "checks": [{"name": n, "passed": False, "message": message}
                              for n, _ in nbref.info["cells"][gid]]}
             for gid, pts in nbref.info["points"].items()}
-
-
-def _run_log(out: Path) -> dict:
-    try:
-        raw = checks._read_capped(str(out / "run.json"), 2 * 2**20)
-        log = json.loads(raw)
-        return log if isinstance(log, dict) and isinstance(log.get("cells"), list) else {}
-    except Exception:
-        return {}
 
 
 def _classify(result, log: dict, flags: list[str], cell_ids: list) -> str:
@@ -177,29 +137,48 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
     return cells
 
 
-def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: Path, *,
+def _base_result(sub: Submission, ref: Reference, key: str) -> dict:
+    return {"student": sub.student, "student_id": sub.key_name, "assignment": sub.assignment,
+            "key": key, "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
+            "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none"}
+
+
+def rejected_result(sub: Submission, ref: Reference, why: str) -> dict:
+    """Zero points, never read: something on the path to a notebook is not a plain file."""
+    result = _base_result(sub, ref, sub.key(ref))
+    result.update(status="rejected", flags=[f"rejected: {why}"],
+                  notebooks={stem: _empty_cells(nb, f"Not graded: the submission was rejected ({why}).")
+                             for stem, nb in ref.notebooks.items()})
+    return result
+
+
+def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: Path | None = None, *,
                      slot: int = 0, force_weak: bool = False) -> dict:
     """Grade one submission. Always returns a result; never raises for the student's doing."""
     start = time.monotonic()
-    result = {"student": sub.student, "assignment": sub.assignment, "key": sub.key(ref),
-              "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
-              "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none"}
+    if sub.problem:
+        raise OSError(sub.problem)
+    if sub.rejected:
+        return rejected_result(sub, ref, sub.rejected)
+    result = _base_result(sub, ref, sub.key(ref))
     statuses = []
     weak = force_weak or not bwrap_status()[0]
     for stem, nbref in ref.notebooks.items():
         flags = result["flags"]
-        path = sub.directory / f"{stem}.ipynb"
-        if not path.is_file() and len(ref.notebooks) == 1 and len(sub.files) == 1:
-            path = sub.files[0]
-            flags.append(f"notebook renamed to {path.name}")
-        if not path.is_file():
+        name = f"{stem}.ipynb"
+        if name not in sub.files and len(ref.notebooks) == 1 and len(sub.files) == 1:
+            name = sub.files[0]
+            flags.append(f"notebook renamed to {display_name(name, 120)}")
+        if name not in sub.files:
             statuses.append("invalid notebook")
             flags.append(f"no {stem}.ipynb in the submission")
             result["notebooks"][stem] = _empty_cells(nbref, f"No {stem}.ipynb was submitted.")
             continue
         try:
-            student_nb, read_flags = read_submission(path)
-        except InvalidNotebook as exc:
+            student_nb, read_flags = parse_submission(sub.read(name), display_name(name, 120))
+        except Rejected as exc:
+            return rejected_result(sub, ref, str(exc))
+        except (InvalidNotebook, ValueError) as exc:
             statuses.append("invalid notebook")
             flags.append(str(exc))
             result["notebooks"][stem] = _empty_cells(nbref, f"The notebook could not be read: {exc}")
@@ -208,21 +187,14 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         built = rebuild(nbref.source, nbref.release, student_nb)
         flags.extend(built.flags)
         flags.extend(static_flags(built.notebook, built.cell_ids, nbref.source, ref.config))
-        out = scratch / f"{sub.student}.{stem}"
-        shutil.rmtree(out, ignore_errors=True)
-        try:
-            run = run_notebook(nbformat.writes(built.notebook).encode(), out, limits,
-                               slot=slot, force_weak=weak)
-            result["sandbox"] = run.sandbox
-            flags.extend(run.notes)
-            log = _run_log(out)
-            statuses.append(_classify(run, log, flags, built.cell_ids))
-            submitted, problems = checks.load_records(out / "records")
-            if problems and problems != ["no records directory"]:
-                flags.append(f"{len(problems)} unreadable record(s) ignored")
-            result["notebooks"][stem] = _judge(nbref, submitted, log, built.cell_ids)
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
+        run = run_notebook(nbformat.writes(built.notebook).encode(), None, limits,
+                           slot=slot, force_weak=weak)
+        result["sandbox"] = run.sandbox
+        flags.extend(run.notes)
+        statuses.append(_classify(run, run.log, flags, built.cell_ids))
+        if run.received.problems:
+            flags.append(f"{len(run.received.problems)} unreadable or conflicting record(s) ignored")
+        result["notebooks"][stem] = _judge(nbref, run.records, run.log, built.cell_ids)
     if weak:
         result["flags"].insert(0, "WEAK SANDBOX (no bwrap): " + bwrap_status()[1])
     result["status"] = max(statuses, key=_WORST.__getitem__) if statuses else "invalid notebook"
@@ -232,14 +204,15 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
 
 
 def crashed_result(sub: Submission, ref: Reference, exc: BaseException) -> dict:
-    """The row of a submission whose grading crashed in the grader itself (a bug: retried on resume)."""
+    """The row of a submission whose grading failed in the grader itself (retried on resume)."""
     try:
         key = sub.key(ref)
-    except OSError:
+    except Exception:
         key = "unreadable"
-    return {"student": sub.student, "assignment": sub.assignment, "key": key,
-            "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
-            "status": "sandbox error", "sandbox": "none",
-            "flags": [f"grader error {type(exc).__name__}: {str(exc)[:300]} (rerun `autograder grade`)"],
-            "notebooks": {stem: _empty_cells(nb, "Not graded: the grader failed; your instructor will rerun it.")
-                          for stem, nb in ref.notebooks.items()}}
+    result = _base_result(sub, ref, key)
+    result.update(status="grader error",
+                  flags=[f"grader error {type(exc).__name__}: {display_name(str(exc), 300)} "
+                         "(rerun `autograder grade`)"],
+                  notebooks={stem: _empty_cells(nb, "Not graded: the grader failed; your instructor will rerun it.")
+                             for stem, nb in ref.notebooks.items()})
+    return result

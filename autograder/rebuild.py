@@ -49,31 +49,39 @@ def is_test(cell) -> bool:
 
 
 def read_submission(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
-    """Parse a submitted notebook (size-limited, nbformat 3 upgraded). Raise InvalidNotebook."""
-    flags: list[str] = []
+    """Parse a submitted notebook file (size-limited, nbformat 3 upgraded). Raise InvalidNotebook."""
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise InvalidNotebook(f"{path.name} is {size / 2**20:.0f} MB, over the "
                               f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit (clear the outputs and resubmit)")
+    return parse_submission(path.read_bytes(), path.name)
+
+
+def parse_submission(data: bytes, name: str) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Parse the bytes of a submitted notebook called `name`. Raise InvalidNotebook."""
+    flags: list[str] = []
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"{name} is {len(data) / 2**20:.0f} MB, over the "
+                              f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit (clear the outputs and resubmit)")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
         raw = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidNotebook(f"{path.name} is not valid notebook JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidNotebook(f"{name} is not valid notebook JSON ({str(exc)[:200]})") from None
     if not isinstance(raw, dict):
-        raise InvalidNotebook(f"{path.name} is JSON but not a notebook")
+        raise InvalidNotebook(f"{name} is JSON but not a notebook")
     major = raw.get("nbformat")
     if major != 4:
-        flags.append(f"nbformat {major} notebook converted to nbformat 4")
+        flags.append(f"nbformat {str(major)[:20]} notebook converted to nbformat 4")
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:
-        raise InvalidNotebook(f"{path.name} is not a readable notebook ({type(exc).__name__}: "
+        raise InvalidNotebook(f"{name} is not a readable notebook ({type(exc).__name__}: "
                               f"{str(exc)[:200]})") from None
     cells = nb.get("cells")
     if not isinstance(cells, list) or not all(
             isinstance(c, dict) and isinstance(c.get("source", ""), str) for c in cells):
-        raise InvalidNotebook(f"{path.name} has no readable list of cells")
+        raise InvalidNotebook(f"{name} has no readable list of cells")
     return nb, flags
 
 

@@ -2,14 +2,28 @@
 
 Preferred: bubblewrap (`bwrap`): new user/pid/net/ipc/uts namespaces (no network at all), a
 read-only view of the Python environment and of nnkit only (no course directory, gradebook,
-source notebooks or other students), a private size-limited /tmp, `--die-with-parent`, a new
-session, and resource limits (address space, CPU time, processes, file size). When the grader
-runs as root, the sandboxed runner drops to an unprivileged user id of its own so that the
-process limit is enforced. Every process dies with the sandbox's PID namespace.
+source notebooks or other students: nothing of the course is mounted, so no mount path names
+it), a private size-limited /tmp, `--die-with-parent`, a new session, and resource limits
+(address space, CPU time, processes, file size). When the grader runs as root, the sandboxed
+runner drops to an unprivileged user id of its own so that the process limit is enforced.
+Every process dies with the sandbox's PID namespace. Nothing of the host is writable: results
+come back only through one size-capped pipe (autograder/channel.py).
+
+Runners (`Limits.runner`, or the AUTOGRADER_RUNNER environment variable):
+
+- ``fork`` (default): the notebook runs in process with IPython's InteractiveShell
+  (autograder/shell_runner.py), forked from a pre-loaded parent per worker
+  (autograder/fork_parent.py, autograder/forkserver.py) that gives every submission fresh
+  namespaces, a fresh /tmp, the worker's unprivileged uid and its own rlimits. Used when bwrap
+  works and the grader runs as root; otherwise it means ``shell``;
+- ``shell``: the same in-process runner in one new bwrap sandbox per submission;
+- ``nbclient``: a Jupyter kernel driven by nbclient (autograder/sandbox_runner.py), one sandbox
+  per submission; slower, kept for comparison.
 
 Fallback when bwrap is missing or unusable: the same resource limits, a separate process group,
-a temporary directory and a scrubbed environment. That sandbox is WEAKER (the student's code
-can read whatever the grader's user can read, and use the network); callers say so loudly.
+a temporary directory outside the course (whose total size is watched) and a scrubbed
+environment. That sandbox is WEAKER (the student's code can read whatever the grader's user can
+read, and use the network); callers say so loudly.
 """
 
 from __future__ import annotations
@@ -18,17 +32,26 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-RUNNER = Path(__file__).with_name("sandbox_runner.py")
-IN_BOX_RUNNER = "/opt/autograder/sandbox_runner.py"
-IN_BOX_OUT = "/out"
+from autograder import channel
+
+RUNNERS = {"fork": "shell_runner.py",         # the shell runner forked from a pre-loaded parent
+           "shell": "shell_runner.py",        # IPython's InteractiveShell in process (fast)
+           "nbclient": "sandbox_runner.py"}   # a Jupyter kernel driven by nbclient
+IN_BOX_FILES = ("fork_parent.py", "sandbox_runner.py", "shell_runner.py")
+HERE = Path(__file__).resolve().parent
+IN_BOX_DIR = "/opt/autograder"
+IN_BOX_RECORDS = "/tmp/.nnkit-records"
+CHANNEL_FD = 3
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,8 @@ class Limits:
     tmp_bytes: int = 256 * 2**20         # size of the private /tmp (bwrap only)
     cell_output_bytes: int = 100_000     # output kept per cell
     stdio_bytes: int = 64_000            # stdout/stderr of the sandbox kept for the log
+    channel_bytes: int = channel.MAX_STREAM_BYTES   # all results one run may send back
+    runner: str = field(default_factory=lambda: os.environ.get("AUTOGRADER_RUNNER", "fork"))
 
 
 @dataclass
@@ -52,10 +77,19 @@ class RunResult:
     returncode: int | None
     timed_out: bool
     wall_seconds: float
-    out_dir: Path
+    received: channel.Received = field(default_factory=channel.Received)
+    channel_bytes: int = 0               # bytes kept from the result pipe (at most the cap)
     stdout: str = ""
     stderr: str = ""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def log(self) -> dict:
+        return self.received.log
+
+    @property
+    def records(self) -> dict:
+        return self.received.records
 
 
 # ----------------------------------------------------------------------------- probing
@@ -158,6 +192,18 @@ def sandbox_uid(slot: int) -> int:
 
 
 # ----------------------------------------------------------------------------- running
+def _child_setup(limits: Limits, nproc: int | None, channel_fd: int):
+    """In the child before exec: the result pipe becomes fd CHANNEL_FD, then the rlimits."""
+    limit = _limiter(limits, nproc)
+
+    def apply() -> None:
+        if channel_fd != CHANNEL_FD:
+            os.dup2(channel_fd, CHANNEL_FD)
+            os.close(channel_fd)
+        limit()
+    return apply
+
+
 def _limiter(limits: Limits, nproc: int | None):
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
@@ -172,7 +218,7 @@ def _limiter(limits: Limits, nproc: int | None):
 def _drain(stream, keep: int, sink: list) -> None:
     kept = bytearray()
     while True:
-        chunk = stream.read(65536)
+        chunk = stream.read1(1 << 20)
         if not chunk:
             break
         if len(kept) < keep:
@@ -180,55 +226,135 @@ def _drain(stream, keep: int, sink: list) -> None:
     sink.append(bytes(kept).decode("utf-8", errors="replace"))
 
 
-def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, slot: int = 0,
-                 force_weak: bool = False) -> RunResult:
-    """Execute notebook JSON `nb_bytes` sandboxed; `out_dir` receives run.json and records/."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "records").mkdir(exist_ok=True)
+def _tree_bytes(root: str, cap: int) -> int:
+    """Bytes under `root` (lstat, links not followed), stopping once over `cap`."""
+    total, stack = 0, [root]
+    while stack and total <= cap:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    st = entry.stat(follow_symlinks=False)
+                    total += max(st.st_blocks * 512, 4096 if stat.S_ISDIR(st.st_mode) else 512)
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(entry.path)
+        except OSError:
+            pass
+    return total
+
+
+def bwrap_base(limits: Limits) -> list[str]:
+    """The bwrap command line up to (not including) `--` and the capabilities."""
+    cmd = [shutil.which("bwrap"), *_namespace_args(), "--hostname", "sandbox",
+           *_system_args(), "--proc", "/proc", "--dev", "/dev",
+           "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+           "--perms", "1777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+    made: set[str] = set()
+    for path in _python_paths():
+        cmd += _parents(path, made) + ["--ro-bind", path, path]
+    for fname in IN_BOX_FILES:
+        cmd += ["--ro-bind", str(HERE / fname), f"{IN_BOX_DIR}/{fname}"]
+    return cmd
+
+
+def parent_env() -> dict[str, str]:
+    return _env("/tmp/work", IN_BOX_RECORDS)
+
+
+def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int) -> RunResult:
+    """One submission through the worker's pre-loaded parent (autograder/forkserver.py)."""
+    from autograder import forkserver
+
+    uid = sandbox_uid(slot)
+    header = {"uid": uid, "env": _env("/tmp/work", IN_BOX_RECORDS), "records": IN_BOX_RECORDS,
+              "tmp_bytes": limits.tmp_bytes, "notebook_timeout": limits.notebook_timeout,
+              "cell_timeout": limits.cell_timeout, "cell_output_bytes": limits.cell_output_bytes,
+              "rlimits": {"RLIMIT_AS": [limits.memory_bytes] * 2,
+                          "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 5],
+                          "RLIMIT_FSIZE": [limits.file_bytes] * 2, "RLIMIT_CORE": [0, 0],
+                          "RLIMIT_NPROC": [limits.processes] * 2}}
+    start = time.monotonic()
+    notes: list[str] = []
+    try:
+        srv = forkserver.server(slot, limits)
+        reader, timed_out, setup_failed = srv.run(nb_bytes, header, limits)
+    except forkserver.ServerError as exc:
+        forkserver.discard(slot)
+        return RunResult(sandbox="bwrap", returncode=None, timed_out=False,
+                         wall_seconds=time.monotonic() - start, stderr=str(exc)[-2000:],
+                         notes=["the pre-loaded sandbox parent failed; it is restarted for the next run"])
+    if reader.overflow:
+        notes.append(f"the run sent back more than {limits.channel_bytes // 2**20} MiB of results; "
+                     "it was stopped and the rest was ignored")
+    received = channel.parse(bytes(reader.data))
+    if out_dir is not None:
+        channel.write_out(Path(out_dir), received)
+    return RunResult(sandbox="bwrap", returncode=4 if setup_failed else 0, timed_out=timed_out,
+                     wall_seconds=time.monotonic() - start, received=received,
+                     channel_bytes=len(reader.data), notes=notes,
+                     stderr=srv.stderr() if setup_failed else "")
+
+
+def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = Limits(), *,
+                 slot: int = 0, force_weak: bool = False) -> RunResult:
+    """Execute notebook JSON `nb_bytes` sandboxed; results come back over a capped pipe.
+
+    The result's `log` and `records` are what the grader parsed from that pipe. With `out_dir`,
+    the grader also writes them there as `run.json` and `records/` (nnkit.checks' format).
+    """
     use_bwrap = bwrap_status()[0] and not force_weak
-    runner_args = ["--cell-timeout", str(limits.cell_timeout),
+    runner_args = ["--channel-fd", str(CHANNEL_FD), "--cell-timeout", str(limits.cell_timeout),
                    "--cell-output-bytes", str(limits.cell_output_bytes)]
     notes: list[str] = []
     nproc: int | None = None
     is_root = os.geteuid() == 0
+    work = None
 
+    if use_bwrap and limits.runner == "fork" and is_root:
+        return _run_forked(nb_bytes, out_dir, limits, slot)
     if use_bwrap:
         sandbox = "bwrap"
-        cmd = [shutil.which("bwrap"), *_namespace_args(), "--hostname", "sandbox",
-               *_system_args(), "--proc", "/proc", "--dev", "/dev",
-               "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
-               "--perms", "1777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
-        made: set[str] = set()
-        for path in _python_paths():
-            cmd += _parents(path, made) + ["--ro-bind", path, path]
-        cmd += ["--ro-bind", str(RUNNER), IN_BOX_RUNNER, "--bind", str(out_dir), IN_BOX_OUT]
-        env = _env("/tmp/work", IN_BOX_OUT + "/records")
+        cmd = bwrap_base(limits)
+        env = _env("/tmp/work", IN_BOX_RECORDS)
+        runner_args += ["--records", IN_BOX_RECORDS]
         if is_root:
             uid = sandbox_uid(slot)
-            os.chown(out_dir, uid, uid)
-            os.chown(out_dir / "records", uid, uid)
             cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
             runner_args += ["--drop-to", f"{uid}:{uid}"]
             nproc = limits.processes
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd += ["--", sys.executable, "-I", IN_BOX_RUNNER, IN_BOX_OUT, *runner_args]
+        cmd += ["--", sys.executable, "-I", f"{IN_BOX_DIR}/{RUNNERS[limits.runner]}", *runner_args]
     else:
         sandbox = "weak"
-        work = out_dir / "work"
-        work.mkdir(exist_ok=True)
-        env = _env(str(work), str(out_dir / "records"))
+        work = tempfile.mkdtemp(prefix="autograder-weak-")
+        env = _env(work, os.path.join(work, ".nnkit-records"))
+        runner_args += ["--records", os.path.join(work, ".nnkit-records")]
         if is_root:
             notes.append("running as root without bwrap: the process limit is not enforced")
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd = [sys.executable, "-I", str(RUNNER), str(out_dir), *runner_args]
+        cmd = [sys.executable, "-I", str(HERE / RUNNERS[limits.runner]), *runner_args]
 
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=str(out_dir) if not use_bwrap else "/",
-                            preexec_fn=_limiter(limits, nproc), start_new_session=True)
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, cwd=work or "/",
+                                preexec_fn=_child_setup(limits, nproc, write_end),
+                                pass_fds=(write_end, CHANNEL_FD), start_new_session=True)
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    killed = threading.Event()
+
+    def overflow() -> None:
+        killed.set()
+        _kill_group(proc.pid)
+
+    results = channel.StreamReader(read_end, limits.channel_bytes, overflow)
+    results.start()
     outs: list = []
     errs: list = []
     readers = [threading.Thread(target=_drain, args=(proc.stdout, limits.stdio_bytes, outs), daemon=True),
@@ -250,17 +376,36 @@ def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, s
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     timed_out = False
+    deadline = start + limits.notebook_timeout
     try:
-        proc.wait(timeout=limits.notebook_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        while True:
+            try:
+                proc.wait(timeout=0.5 if work else max(0.0, deadline - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    break
+                if work and _tree_bytes(work, limits.tmp_bytes) > limits.tmp_bytes:
+                    notes.append(f"the run wrote more than {limits.tmp_bytes // 2**20} MiB of files; it was stopped")
+                    break
     finally:
         _kill_group(proc.pid)
         proc.wait()
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
+    results.join(timeout=10)
     for t in readers:
         t.join(timeout=5)
+    if results.overflow:
+        notes.append(f"the run sent back more than {limits.channel_bytes // 2**20} MiB of results; "
+                     "it was stopped and the rest was ignored")
+    received = channel.parse(bytes(results.data))
+    if out_dir is not None:
+        channel.write_out(Path(out_dir), received)
     return RunResult(sandbox=sandbox, returncode=proc.returncode, timed_out=timed_out,
-                     wall_seconds=time.monotonic() - start, out_dir=out_dir,
+                     wall_seconds=time.monotonic() - start, received=received,
+                     channel_bytes=len(results.data),
                      stdout=outs[0] if outs else "", stderr=errs[0] if errs else "", notes=notes)
 
 

@@ -1,34 +1,40 @@
-"""Benchmark: seconds per submission and submissions per minute of `autograder grade`
-(--jobs 1 and --jobs 2) next to stock `nbgrader autograde` on the same batch.
+"""Benchmark: `autograder grade` against stock `nbgrader autograde` on the same batch.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_autograder.py [--n 40]
-        [--assignment fx_relu | ex02_activations] [--skip-nbgrader]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_autograder.py
+        [--assignment ex03_backprop] [--n 24] [--rounds 2] [--jobs 2] [--runner shell]
 
-The batch mixes correct, partly wrong and untouched submissions. Results are printed and
-saved to benchmarks/results/bench_autograder.json (not committed). Run by hand, never by the
-test suite.
+The batch (issue 16): a third correct answers, the mutations of the exercise's catalogue
+(exercises/<a>/mutations.py) and untouched release notebooks. Each round runs ours (a fresh
+`autograder grade --regrade` process, sandbox on) and then stock nbgrader (a fresh
+`nbgrader autograde --force` process) on the same notebooks: A B A B. It prints seconds per
+submission, the ratio of throughputs and the peak memory (summed resident memory of each
+command's whole process tree, sampled every 50 ms), with the median over rounds. Results are
+saved to benchmarks/results/bench_autograder.json (not committed). Run by hand, never by tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import nbformat
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
-from autograder.batch import grade_assignment  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.demo import make_submission  # noqa: E402
 from autograder.rebuild import grade_id, is_answer  # noqa: E402
@@ -36,68 +42,114 @@ from autograder.release import release  # noqa: E402
 from autograder.sandbox import bwrap_status  # noqa: E402
 
 
-def fabricate(course: Course, assignment: str, n: int) -> None:
+def _mutations(assignment: str) -> list[dict]:
+    path = REPO / "exercises" / assignment / "mutations.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location("mutations", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.MUTATIONS)
+
+
+def fabricate(course: Course, assignment: str, n: int) -> dict[str, int]:
     source = nbformat.read(course.source(assignment) / f"{assignment}.ipynb", as_version=4)
     rel = nbformat.read(course.release(assignment) / f"{assignment}.ipynb", as_version=4)
     solution = {grade_id(c): c.source for c in source.cells if is_answer(c)}
-    first = next(iter(solution))
-    kinds = [solution, {**solution, first: "raise ValueError('wrong')"}, {}]
+    mutations = _mutations(assignment) or [
+        {"cell": next(iter(solution)), "source": "raise ValueError('wrong')"}]
+    n_right, n_untouched = n // 3, n // 4
+    kinds = {"correct": 0, "mutation": 0, "untouched": 0}
     for i in range(n):
+        if i < n_right:
+            answers, kind = solution, "correct"
+        elif i < n - n_untouched:
+            m = mutations[(i - n_right) % len(mutations)]
+            answers, kind = {**solution, m["cell"]: m["source"]}, "mutation"
+        else:
+            answers, kind = {}, "untouched"
+        kinds[kind] += 1
         folder = course.submitted / f"student{i:03d}" / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(make_submission(rel, kinds[i % 3]), folder / f"{assignment}.ipynb")
+        nbformat.write(make_submission(rel, answers), folder / f"{assignment}.ipynb")
+    return kinds
 
 
-def run_ours(course: Course, assignment: str, jobs: int) -> float:
-    shutil.rmtree(course.results(assignment), ignore_errors=True)
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak summed RSS (bytes) of the process tree, and stderr's tail."""
     start = time.monotonic()
-    results = grade_assignment(course, assignment, jobs=jobs, progress=False, log=lambda *a: None)
-    elapsed = time.monotonic() - start
-    statuses = {r["status"] for r in results}
-    print(f"  autograder --jobs {jobs}: {elapsed:.1f} s, statuses {sorted(statuses)}")
-    return elapsed
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    stop = threading.Event()
 
+    def sample():
+        root = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                peak[0] = max(peak[0], total)
+            except psutil.Error:
+                pass
+            stop.wait(0.05)
 
-def run_nbgrader(course: Course, assignment: str) -> float:
-    start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-                           f"--CourseDirectory.root={course.root}"], cwd=course.root,
-                          capture_output=True, text=True)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
     elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        print("  nbgrader autograde reported errors (expected for wrong answers):",
-              proc.stderr.strip().splitlines()[-1:] if proc.stderr else "")
-    print(f"  nbgrader autograde: {elapsed:.1f} s")
-    return elapsed
+    stop.set()
+    sampler.join()
+    return elapsed, peak[0], (err or "").strip()[-300:] if proc.returncode else ""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=40)
-    parser.add_argument("--assignment", default="fx_relu")
-    parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--assignment", default="ex03_backprop")
+    parser.add_argument("--n", type=int, default=24)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--runner", default=None, help="AUTOGRADER_RUNNER for ours (shell, nbclient)")
     args = parser.parse_args()
     src = (REPO / "tests" / "autograder" / "fixtures" if args.assignment.startswith("fx_")
            else REPO / "exercises")
     work = Path(tempfile.mkdtemp(prefix="bench-autograder-"))
+    env_note = f"runner {args.runner or os.environ.get('AUTOGRADER_RUNNER', 'default')}"
+    if args.runner:
+        os.environ["AUTOGRADER_RUNNER"] = args.runner
     try:
         course = Course.locate(work / "course")
-        print(f"sandbox: {bwrap_status()[1]}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}")
+        print(f"sandbox: {bwrap_status()[1]}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}; {env_note}")
         release(course, args.assignment, source_dir=src, determinism=False, log=lambda *a: None)
-        fabricate(course, args.assignment, args.n)
-        timings = {"autograder_jobs1": run_ours(course, args.assignment, 1),
-                   "autograder_jobs2": run_ours(course, args.assignment, 2)}
-        if not args.skip_nbgrader:
-            timings["nbgrader_autograde"] = run_nbgrader(course, args.assignment)
-        report = {"assignment": args.assignment, "submissions": args.n, "results": {
-            name: {"seconds": round(t, 1), "seconds_per_submission": round(t / args.n, 2),
-                   "submissions_per_minute": round(60 * args.n / t, 1)} for name, t in timings.items()}}
-        print(f"\n{'runner':<22}{'s/submission':>14}{'submissions/min':>17}")
-        for name, r in report["results"].items():
-            print(f"{name:<22}{r['seconds_per_submission']:>14}{r['submissions_per_minute']:>17}")
+        kinds = fabricate(course, args.assignment, args.n)
+        print(f"{args.n} submissions of {args.assignment}: {kinds}")
+        ours_cmd = [sys.executable, "-m", "autograder", "--course", str(course.root), "grade",
+                    args.assignment, "--jobs", str(args.jobs), "--regrade", "--no-progress"]
+        stock_cmd = [sys.executable, "-m", "nbgrader", "autograde", args.assignment, "--force",
+                     f"--CourseDirectory.root={course.root}"]
+        runs: dict[str, list] = {"ours": [], "stock": []}
+        for r in range(args.rounds):
+            # A B A B; ours runs from the repository (`-m autograder` from the course folder
+            # would import the course's own autograder/ folder), stock from the course folder
+            for name, cmd, cwd in (("ours", ours_cmd, REPO), ("stock", stock_cmd, course.root)):
+                seconds, peak, err = timed(cmd, cwd)
+                if err and name == "ours":
+                    raise SystemExit(f"autograder grade failed: {err}")
+                runs[name].append((seconds, peak))
+                print(f"  round {r + 1} {name:<6} {seconds:7.1f} s  {seconds / args.n:6.3f} s/submission  "
+                      f"peak {peak / 2**20:7.0f} MiB")
+        med = {name: (statistics.median(s for s, _ in v) / args.n, statistics.median(p for _, p in v))
+               for name, v in runs.items()}
+        ratio = med["stock"][0] / med["ours"][0]
+        print(f"\n{'runner':<28}{'s/submission':>14}{'peak MiB':>10}")
+        print(f"{'ours --jobs ' + str(args.jobs):<28}{med['ours'][0]:>14.3f}{med['ours'][1] / 2**20:>10.0f}")
+        print(f"{'stock nbgrader autograde':<28}{med['stock'][0]:>14.3f}{med['stock'][1] / 2**20:>10.0f}")
+        print(f"throughput ratio (ours / stock): {ratio:.2f}x (medians of {args.rounds} alternating rounds)")
         out = REPO / "benchmarks" / "results"
         out.mkdir(parents=True, exist_ok=True)
-        (out / "bench_autograder.json").write_text(json.dumps(report, indent=1))
+        (out / "bench_autograder.json").write_text(json.dumps({
+            "assignment": args.assignment, "submissions": args.n, "kinds": kinds, "jobs": args.jobs,
+            "note": env_note, "rounds": runs, "median_seconds_per_submission":
+            {k: v[0] for k, v in med.items()}, "median_peak_bytes": {k: v[1] for k, v in med.items()},
+            "ratio": ratio}, indent=1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

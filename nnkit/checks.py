@@ -173,18 +173,26 @@ def _read_capped(path: str, limit: int) -> bytes:
 
 
 def _load_npy(directory: str, fname: Any) -> np.ndarray:
-    import io
-
     if not isinstance(fname, str) or os.path.basename(fname) != fname or not fname.endswith(".npy"):
         raise ValueError("bad data file name")
-    raw = _read_capped(os.path.join(directory, fname), MAX_VALUE_BYTES + 4096)
+    return npy_from_bytes(_read_capped(os.path.join(directory, fname), MAX_VALUE_BYTES + 4096))
+
+
+def npy_from_bytes(raw: bytes) -> np.ndarray:
+    """Parse the bytes of one ``.npy`` value (never unpickling); refuse anything but plain data."""
+    import io
+
+    if len(raw) > MAX_VALUE_BYTES + 4096:
+        raise ValueError(f"{len(raw)} bytes, more than the limit of {MAX_VALUE_BYTES + 4096}")
     arr = np.load(io.BytesIO(raw), allow_pickle=False)
     if type(arr) is not np.ndarray or arr.dtype.kind not in PLAIN_KINDS:
         raise ValueError(f"data of dtype {getattr(arr, 'dtype', '?')} is not plain data")
     return arr
 
 
-def _parse_record(directory: str, raw: bytes) -> Record:
+def _parse_record(directory: str | None, raw: bytes, load=None) -> Record:
+    """One record from its JSON; `load(fname)` gives its arrays (default: from `directory`)."""
+    load = load or (lambda fname: _load_npy(directory, fname))
     meta = json.loads(raw.decode("utf-8"))
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA_VERSION:
         raise ValueError("unknown schema")
@@ -206,9 +214,9 @@ def _parse_record(directory: str, raw: bytes) -> Record:
     rec = Record(name=name, occurrence=occ, kind=kind, params={k: float(v) for k, v in params.items()},
                  hint=hint, cell=cell, error=error)
     if meta.get("value") is not None:
-        rec.value = _load_npy(directory, meta["value"])
+        rec.value = load(meta["value"])
     if meta.get("expected") is not None:
-        rec.expected = _load_npy(directory, meta["expected"])
+        rec.expected = load(meta["expected"])
     if rec.value is None and rec.error is None:
         rec.error = "no value was recorded"
     return rec

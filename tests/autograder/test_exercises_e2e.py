@@ -1,8 +1,11 @@
 """End to end on the real exercises: the solution scores full, the release scores zero, and
-every mutation of the exercises' catalogue (exercises/<a>/mutations.py) scores below full."""
+every mutation of the exercises' catalogue (exercises/<a>/mutations.py) scores below full; the
+fast runner (the default) and the Jupyter-kernel runner give every submission the same score,
+status and verdicts."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -17,6 +20,12 @@ from conftest import REPO, TEST_LIMITS, requires_bwrap, write_submission  # noqa
 EXERCISES = sorted(p.parent.name for p in (REPO / "exercises").glob("ex*/ex*.ipynb")
                    if p.stem == p.parent.name)
 pytestmark = [pytest.mark.slow, requires_bwrap()]
+
+
+def _verdicts(result):
+    return (result["score"], result["status"],
+            sorted((gid, c["score"], tuple(v["passed"] for v in c["checks"]))
+                   for nb in result["notebooks"].values() for gid, c in nb.items()))
 
 
 def _mutations(assignment):
@@ -52,6 +61,10 @@ def test_exercise_end_to_end(assignment, tmp_path):
                          make_submission(rel, {**solution, m["cell"]: m["source"]}))
     results = {r["student"]: r for r in grade_assignment(
         course, assignment, jobs=2, limits=TEST_LIMITS, progress=False, log=lambda *a: None)}
+    kernel = {r["student"]: r for r in grade_assignment(
+        course, assignment, jobs=2, limits=dataclasses.replace(TEST_LIMITS, runner="nbclient"),
+        regrade=True, progress=False, log=lambda *a: None)}
+    assert {s: _verdicts(r) for s, r in results.items()} == {s: _verdicts(r) for s, r in kernel.items()}
     full = results["solution"]["max_score"]
     assert results["solution"]["score"] == full, results["solution"]
     assert results["release"]["score"] == 0, results["release"]

@@ -103,3 +103,50 @@ def test_two_graders_on_two_assignments(released, release_nb, tmp_path):
     two = {s: (2.0 if mean else 0.0) + (3.0 if relu else 0.0) for s, (relu, mean, _) in plan.items()}
     assert _gradebook_scores(course, "fx_relu") == one == _csv_scores(course, "fx_relu")
     assert _gradebook_scores(course, "fx_two") == two == _csv_scores(course, "fx_two")
+
+
+def test_kill_during_a_hostile_batch_then_resume(released, release_nb, tmp_path):
+    """Kill -9 a batch full of hostile submissions at several moments; the resumed grades are
+    identical to an uninterrupted run's, with exactly one row per folder."""
+    sys.path.insert(0, str(Path(__file__).parent / "corpus"))
+    from integrity import NAME_CASES, NB_CASES, TREE_CASES, write_all
+
+    from autograder.gradebook import safe_cell
+
+    course = clone_course(released, tmp_path / "course")
+    write_submission(course.submitted, "honest_correct", "fx_relu", fill(release_nb, answers(True, True)))
+    ref = course.reference("fx_relu")
+    ctx = {"source_nb": str(course.source("fx_relu") / "fx_relu.ipynb"),
+           "reference_records": str(ref / "fx_relu" / "records"),
+           "other_submission": str(course.submitted / "honest_correct" / "fx_relu" / "fx_relu.ipynb"),
+           "course_root": str(course.root)}
+    picked = ([c for c in NB_CASES if c.name in ("ch_link_records_dir", "ch_forge_streams", "ch_flood_records")]
+              + [c for c in TREE_CASES if c.name in ("tree_link_to_source", "tree_fifo", "tree_hard_link")]
+              + NAME_CASES[:6])
+    made = write_all(picked, course.submitted, release_nb, ctx)
+    expected = {safe_cell(c.name): c.score for c in made} | {"honest_correct": 5.0}
+    results = course.results("fx_relu")
+    for wait_for in (1, 5):           # kill early, then again later in the same batch
+        proc = subprocess.Popen(_grade_cmd(course, "fx_relu"), start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.is_dir() and len(list(results.glob("*.json"))) >= wait_for:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    graded_before = len(list(results.glob("*.json")))
+    assert 0 < graded_before < len(expected)
+    done = subprocess.run(_grade_cmd(course, "fx_relu"), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{graded_before} already graded" in done.stdout
+    assert _csv_scores(course, "fx_relu") == expected
+    by_key = _gradebook_scores(course, "fx_relu")
+    assert len(by_key) == len(expected)
+    assert sorted(by_key.values()) == sorted(expected.values())
+    again = subprocess.run(_grade_cmd(course, "fx_relu"), capture_output=True, text=True, timeout=300)
+    assert f"{len(expected)} already graded, 0 to grade" in again.stdout
+    assert _gradebook_scores(course, "fx_relu") == by_key
+    assert len(list(results.glob("*.json"))) == len(expected)

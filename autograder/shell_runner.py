@@ -1,0 +1,263 @@
+"""Run one notebook inside the sandbox with IPython's InteractiveShell, without a kernel.
+
+Standalone on purpose (imports IPython in the executing child only, never the `autograder`
+package, which is not visible in the sandbox, nor nbformat/nbclient/jsonschema). Usage, with
+the notebook JSON on stdin::
+
+    python -I shell_runner.py --channel-fd FD --records DIR --cell-timeout S
+           --cell-output-bytes N [--drop-to UID:GID]
+
+Two processes, both inside the sandbox:
+
+- the *supervisor* (this process, non-dumpable, the only holder of the result pipe `FD`)
+  parses the notebook, forks the executor, enforces the time limit of each cell, relays the
+  check records that nnkit.checks wrote into `DIR` after every cell, and sends the run log;
+- the *executor* (the forked child) imports IPython, runs the code cells one by one in one
+  `InteractiveShell` (magics, `display` and tracebacks behave as in Jupyter) and reports
+  "cell i started / finished with status" on a progress pipe. Output is kept up to
+  `N` bytes per cell and then dropped (nothing of it goes back to the grader).
+
+The student's code runs in the executor, so it could write forged progress lines: the
+supervisor only accepts them in order (a forged line can end a cell early or skip cells, never
+extend a cell's time limit), and the grader uses the log only for statuses and messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
+from sandbox_runner import EVALUE_CHARS, MAX_NOTEBOOK_BYTES, Channel, drop_privileges, not_dumpable
+
+STARTUP_SECONDS = 60.0
+
+
+def code_cells(raw: bytes) -> list[tuple[int, str]]:
+    nb = json.loads(raw.decode("utf-8"))
+    out = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            out.append((index, "".join(src) if isinstance(src, list) else str(src)))
+    return out
+
+
+# ----------------------------------------------------------------------------- executor
+class CappedSink:
+    """A text stream that keeps at most `cap` characters per cell and drops the rest."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, cap: int):
+        self.cap, self.kept = cap, 0
+
+    def write(self, text) -> int:
+        n = len(text) if isinstance(text, str) else 0
+        self.kept = min(self.cap, self.kept + n)
+        return n
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+
+def execute(cells: list[tuple[int, str]], progress: int, cell_output_bytes: int) -> None:
+    """In the forked child: run every cell, report on `progress`; never returns."""
+    report = os.fdopen(progress, "w", buffering=1)
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):           # no input; output at the fd level is dropped
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False
+        config.InteractiveShell.colors = "NoColor"
+        shell = InteractiveShell.instance(config=config)
+        _no_input()
+        sink = CappedSink(cell_output_bytes)
+        sys.stdout = sys.stderr = sink
+        for index, source in cells:
+            sink.kept = 0
+            report.write("\n" + json.dumps({"start": index}) + "\n")
+            result = shell.run_cell(source, store_history=True)
+            error = result.error_before_exec or result.error_in_exec
+            entry = {"done": index, "status": "ok"}
+            if error is not None:
+                entry.update(status="error", ename=type(error).__name__[:100],
+                             evalue=_text(error)[:EVALUE_CHARS])
+            report.write("\n" + json.dumps(entry) + "\n")
+        report.write("\n" + json.dumps({"end": True}) + "\n")
+        report.flush()
+    except BaseException as exc:  # noqa: BLE001 - reported, then the child ends
+        try:
+            report.write("\n" + json.dumps({"crash": f"{type(exc).__name__}: {_text(exc)[:EVALUE_CHARS]}"}) + "\n")
+            report.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(0)
+
+
+def _no_input() -> None:
+    """input() and getpass() raise as in a Jupyter kernel that allows no stdin."""
+    import builtins
+    import getpass
+
+    from IPython.core.error import StdinNotImplementedError
+
+    def refuse(*args, **kwargs):
+        raise StdinNotImplementedError("raw_input was called, but this frontend does not support "
+                                       "input requests.")
+
+    builtins.input = refuse
+    getpass.getpass = refuse
+
+
+def _text(exc) -> str:
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001 - a student's exception with a broken __str__
+        return "?"
+
+
+# ----------------------------------------------------------------------------- supervisor
+class Progress:
+    """Reads the executor's progress lines (bounded), with a deadline."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buf = fd, b""
+
+    def next(self, deadline: float):
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                return "timeout"
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return "eof"
+            self.buf += chunk
+            if len(self.buf) > 1 << 20 and b"\n" not in self.buf:
+                return "eof"
+        line, self.buf = self.buf.split(b"\n", 1)
+        if not line.strip():
+            return {}
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return {}
+        return msg if isinstance(msg, dict) else {}
+
+
+def supervise(cells, channel: Channel, cell_timeout: float, cell_output_bytes: int) -> None:
+    log = {"cells": [], "end": "starting"}
+
+    def save(end: str) -> None:
+        log["end"] = end
+        channel.relay()
+        channel.log(log)
+
+    save("starting")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        try:
+            os.close(channel.fd)
+        except OSError:
+            pass
+        execute(cells, write_fd, cell_output_bytes)
+    os.close(write_fd)
+    progress = Progress(read_fd)
+    end = "completed"
+    position = 0                     # index into `cells` of the next cell expected to start
+    current = None
+    deadline = time.monotonic() + STARTUP_SECONDS
+    save("running")
+    while True:
+        msg = progress.next(deadline)
+        if msg == "timeout":
+            if current is not None:
+                current["status"], end = "timeout", "cell_timeout"
+            elif log["cells"]:
+                end = "cell_timeout"
+            else:
+                log["error"], end = "the notebook runner did not start in time", "runner_error"
+            break
+        if msg == "eof":
+            if current is not None:
+                current["status"] = "died"
+            end = "kernel_died"
+            break
+        if "start" in msg and current is None and position < len(cells) and msg["start"] == cells[position][0]:
+            current = {"index": cells[position][0], "status": "running"}
+            log["cells"].append(current)
+            position += 1
+            deadline = time.monotonic() + cell_timeout
+            save("running")
+        elif "done" in msg and current is not None and msg["done"] == current["index"]:
+            current["status"] = "ok" if msg.get("status") == "ok" else "error"
+            if current["status"] == "error":
+                current["ename"] = str(msg.get("ename", ""))[:100]
+                current["evalue"] = str(msg.get("evalue", ""))[:EVALUE_CHARS]
+            current = None
+            deadline = time.monotonic() + cell_timeout
+            save("running")
+        elif "end" in msg and current is None and position == len(cells):
+            break
+        elif "crash" in msg:
+            log["error"] = str(msg["crash"])[:EVALUE_CHARS]
+            end = "runner_error" if not log["cells"] else "kernel_died"
+            break
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+    save(end)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--channel-fd", type=int, required=True)
+    parser.add_argument("--records", required=True)
+    parser.add_argument("--cell-timeout", type=float, default=30)
+    parser.add_argument("--cell-output-bytes", type=int, default=100_000)
+    parser.add_argument("--drop-to", default=None)
+    args = parser.parse_args()
+    if args.drop_to:
+        drop_privileges(args.drop_to)
+    not_dumpable()
+    os.set_inheritable(args.channel_fd, False)
+    os.makedirs(args.records, mode=0o700, exist_ok=True)
+    os.environ["NNKIT_CHECKS_RECORD"] = args.records
+    channel = Channel(args.channel_fd, args.records)
+    raw = sys.stdin.buffer.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise SystemExit("notebook too large")
+    supervise(code_cells(raw), channel, args.cell_timeout, args.cell_output_bytes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
