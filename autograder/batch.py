@@ -15,7 +15,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder.course import Course
+from autograder.course import Course, CourseError
 from autograder.gradebook import GradebookWriter, load_result, save_result, write_csv
 from autograder.grading import crashed_result, find_submissions, grade_submission, load_reference
 from autograder.sandbox import Limits, bwrap_status
@@ -23,13 +23,18 @@ from autograder.sandbox import Limits, bwrap_status
 
 def grade_assignment(course: Course, assignment: str, *, submissions: Path | None = None,
                      jobs: int = 1, limits: Limits | None = None, force_weak: bool = False,
-                     regrade: bool = False, progress: bool = True, log=print) -> list[dict]:
+                     regrade: bool = False, progress: bool = True, scheduler: str | None = None,
+                     log=print) -> list[dict]:
+    """Grade every submission; locally in `jobs` sandboxes, or on a Dask cluster (`scheduler`)."""
     limits = limits or Limits()
+    if scheduler and force_weak:
+        raise CourseError("--weak-sandbox cannot be used with --scheduler: cluster workers "
+                          "always grade in bubblewrap")
     jobs = max(1, int(jobs))
     ref = load_reference(course, assignment)
     subs = find_submissions(Path(submissions) if submissions else course.submitted, assignment)
     ok, why = bwrap_status()
-    if force_weak or not ok:
+    if not scheduler and (force_weak or not ok):
         log("!" * 78 + f"\n!! WEAK SANDBOX: {'forced by --weak-sandbox' if force_weak else why}.\n"
             "!! Student code can read what this user can read and may reach the network.\n" + "!" * 78)
     results_dir = course.results(assignment)
@@ -46,37 +51,35 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
             done[sub.student] = prev
         else:
             todo.append(sub)
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {jobs} worker(s)"
     log(f"[grade] {assignment}: {len(subs)} submission(s), {len(done)} already graded, "
-        f"{len(todo)} to grade with {jobs} worker(s)")
+        f"{len(todo)} to grade {where}")
 
     writer = GradebookWriter(course)
     try:
         for result in done.values():   # idempotent: a crash may have come before this write
             writer.write(result)
-        slots: queue.Queue[int] = queue.Queue()
-        for i in range(jobs):
-            slots.put(i)
+        if scheduler:
+            from autograder.distributed import ClusterRun, pack_reference
 
-        def work(sub):
-            slot = slots.get()
-            try:
-                return grade_submission(sub, ref, limits, scratch, slot=slot, force_weak=force_weak)
-            except Exception as exc:  # a bug of ours: one row, the batch goes on
-                return crashed_result(sub, ref, exc)
-            finally:
-                slots.put(slot)
-
+            cluster = ClusterRun(scheduler, log=log)
+            stream = cluster.results(pack_reference(course, assignment), todo, limits,
+                                     lambda sub, exc: crashed_result(sub, ref, exc))
+        else:
+            cluster = None
+            stream = _local_results(todo, ref, limits, scratch, jobs, force_weak)
         bar = _progress(len(subs), len(done), progress)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(work, sub) for sub in todo]
-            for future in as_completed(futures):
-                result = future.result()
+        try:
+            for result in stream:
                 save_result(results_dir / f"{result['student']}.json", result)
                 writer.write(result)
                 done[result["student"]] = result
                 if bar is not None:
                     bar.set_postfix_str(f"{result['student']}: {result['status']}")
                     bar.update()
+        finally:
+            if cluster is not None:
+                cluster.close()
         if bar is not None:
             bar.close()
     finally:
@@ -90,6 +93,27 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     log(f"[grade] {assignment}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         + f"; grades in {course.grades_csv(assignment)}")
     return results
+
+
+def _local_results(todo, ref, limits, scratch, jobs, force_weak):
+    """Grade `todo` in `jobs` local sandboxes; yield each result as it is ready."""
+    slots: queue.Queue[int] = queue.Queue()
+    for i in range(jobs):
+        slots.put(i)
+
+    def work(sub):
+        slot = slots.get()
+        try:
+            return grade_submission(sub, ref, limits, scratch, slot=slot, force_weak=force_weak)
+        except Exception as exc:  # a bug of ours: one row, the batch goes on
+            return crashed_result(sub, ref, exc)
+        finally:
+            slots.put(slot)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(work, sub) for sub in todo]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _progress(total: int, initial: int, enabled: bool):

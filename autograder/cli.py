@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel sandboxes (1)")
     p.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="grade on this Dask scheduler's workers instead of locally "
+                        "(see the instructors' page; needs pip install 'nnkit[cluster]')")
     limits_opts(p)
 
     p = sub.add_parser("feedback", help="an HTML report per student")
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             grade_assignment(course, check_name("assignment", args.assignment),
                              submissions=Path(args.submissions) if args.submissions else None,
                              jobs=args.jobs, limits=_limits(args), force_weak=args.weak_sandbox,
-                             regrade=args.regrade, progress=not args.no_progress)
+                             regrade=args.regrade, progress=not args.no_progress,
+                             scheduler=args.scheduler)
         elif args.command == "feedback":
             from autograder.feedback import write_feedback
 
