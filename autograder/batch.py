@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from autograder import forkserver
-from autograder.course import Course
+from autograder.course import Course, CourseError
 from autograder.gradebook import GradebookWriter, load_result, save_result, write_csv
 from autograder.grading import (RETRIED, crashed_result, find_submissions, grade_submission,
                                 load_reference)
@@ -29,13 +29,20 @@ from autograder.submissions import display_name
 
 def grade_assignment(course: Course, assignment: str, *, submissions: Path | None = None,
                      jobs: int | None = None, limits: Limits | None = None, force_weak: bool = False,
-                     regrade: bool = False, progress: bool = True, log=print) -> list[dict]:
+                     regrade: bool = False, progress: bool = True, scheduler: str | None = None,
+                     log=print) -> list[dict]:
+    """Grade every submission: locally in `jobs` sandboxes, or on the Dask cluster whose
+    scheduler is at `scheduler` (see autograder.distributed). Either way this process is the
+    one writer of result files and the gradebook."""
     limits = limits or Limits()
+    if scheduler and force_weak:
+        raise CourseError("--weak-sandbox cannot be used with --scheduler: cluster workers "
+                          "always grade in bubblewrap")
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     ref = load_reference(course, assignment)
     subs = find_submissions(Path(submissions) if submissions else course.submitted, assignment)
     ok, why = bwrap_status()
-    if force_weak or not ok:
+    if not scheduler and (force_weak or not ok):
         log("!" * 78 + f"\n!! WEAK SANDBOX: {'forced by --weak-sandbox' if force_weak else why}.\n"
             "!! Student code can read what this user can read and may reach the network.\n" + "!" * 78)
     results_dir = course.results(assignment)
@@ -52,8 +59,9 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
         except Exception:  # noqa: BLE001 - an unreadable previous result: grade again
             pass
         todo.append(sub)
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {jobs} worker(s)"
     log(f"[grade] {assignment}: {len(subs)} submission(s), {len(done)} already graded, "
-        f"{len(todo)} to grade with {jobs} worker(s)")
+        f"{len(todo)} to grade {where}")
 
     by_key = {sub.key_name: sub for sub in subs}
     writer = None
@@ -111,27 +119,47 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     # importing nbgrader's gradebook takes seconds: do it while the first submissions run
     importer = threading.Thread(target=_import_gradebook, daemon=True)
     importer.start()
-    try:
+
+    def local_batches():
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             pending = {pool.submit(work, sub) for sub in todo}
-            while pending or writer is None:
+            while pending:
                 finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                batch = [f.result() for f in finished]
-                save(batch)
-                if writer is None and (not importer.is_alive() or not pending):
-                    importer.join()
-                    writer = GradebookWriter(course)
-                if writer is not None and unwritten:
-                    flush()
-                if bar is not None and batch:
-                    last = batch[-1]
-                    bar.set_postfix_str(f"{display_name(last['student'], 40)}: {last['status']}")
-                    bar.update(len(batch))
+                yield [f.result() for f in finished]
+
+    cluster = None
+    if scheduler:
+        from autograder.distributed import ClusterRun, pack_reference
+
+        cluster = ClusterRun(scheduler, log=log)
+        stream = ([r] for r in cluster.results(
+            pack_reference(course, assignment), todo, limits,
+            crashed=lambda sub, exc: crashed_result(sub, ref, exc), local=work))
+    else:
+        stream = local_batches()
+    try:
+        for batch in stream:
+            save(batch)
+            if writer is None and not importer.is_alive():
+                writer = GradebookWriter(course)
+            if writer is not None and unwritten:
+                flush()
+            if bar is not None and batch:
+                last = batch[-1]
+                bar.set_postfix_str(f"{display_name(last['student'], 40)}: {last['status']}")
+                bar.update(len(batch))
+        if writer is None:
+            importer.join()
+            writer = GradebookWriter(course)
+        if unwritten:
+            flush()
         if bar is not None:
             bar.close()
     finally:
         if writer is not None:
             writer.close()
+        if cluster is not None:
+            cluster.close()
         forkserver.shutdown()
     results = [done[s.key_name] for s in subs]
     write_csv(course.grades_csv(assignment), results)

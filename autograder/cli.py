@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help="parallel sandboxes (default: the number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again even if already graded")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="grade on this Dask scheduler's workers instead of locally "
+                        "(see the instructors' page; needs pip install 'nnkit[cluster]')")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     limits_opts(p)
 
@@ -82,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             results = grade_assignment(course, check_name("assignment", args.assignment),
                              submissions=Path(args.submissions) if args.submissions else None,
                              jobs=args.jobs, limits=_limits(args), force_weak=args.weak_sandbox,
-                             regrade=args.regrade, progress=not args.no_progress)
+                             regrade=args.regrade, progress=not args.no_progress,
+                             scheduler=args.scheduler)
             failed = sum(r["status"] == "grader error" for r in results)
             if failed:
                 print(f"autograder: {failed} submission(s) could not be graded (status 'grader "
