@@ -131,3 +131,36 @@ MUTATIONS = [
         ),
     },
 ]
+
+_CURVES = '''def activation_curves(z):
+    pairs = [(sigmoid, sigmoid_prime), (np.tanh, tanh_prime), (lambda u: np.maximum(u, 0.0), relu_prime),
+             (lambda u: leaky_relu(u, {alpha}), lambda u: leaky_relu_prime(u, {alpha}))]
+    return np.array([{pair} for f, df in pairs])
+
+
+def saturated_fraction(curves, threshold):
+    return {fraction}
+
+
+curves = activation_curves(Z_GRID)
+fractions = saturated_fraction(curves, 0.01)
+'''
+_RIGHT_CURVES = dict(alpha="0.01", pair="[np.asarray(f(z), dtype=float), np.asarray(df(z), dtype=float)]",
+                     fraction="np.mean(np.abs(curves[:, 1]) < threshold, axis=1)")
+
+
+def _curves(**wrong):
+    return _CURVES.format(**{**_RIGHT_CURVES, **wrong})
+
+
+MUTATIONS += [
+    {"name": "curves_value_and_derivative_swapped", "cell": "activation_curves",
+     "source": _curves(pair="[np.asarray(df(z), dtype=float), np.asarray(f(z), dtype=float)]")},
+    {"name": "curves_leaky_alpha_wrong", "cell": "activation_curves", "source": _curves(alpha="0.1")},
+    {"name": "fraction_counts_instead_of_fraction", "cell": "activation_curves",
+     "source": _curves(fraction="np.sum(np.abs(curves[:, 1]) < threshold, axis=1)")},
+    {"name": "fraction_without_absolute_value", "cell": "activation_curves",
+     "source": _curves(fraction="np.mean(curves[:, 1] < threshold, axis=1)")},
+    {"name": "fraction_above_threshold", "cell": "activation_curves",
+     "source": _curves(fraction="np.mean(np.abs(curves[:, 1]) > threshold, axis=1)")},
+]
