@@ -118,16 +118,21 @@ MUTATIONS = [
     },
     {
         "name": "hardcode",
-        "cell": "leaky_relu",
+        "cell": "activation_curves",
         "source": (
             "# the visible answers typed in\n"
-            "def leaky_relu(z, alpha=0.01):\n"
-            "    if alpha == 0.2:\n"
-            "        return np.array([-0.4])\n"
-            "    return np.array([-0.02, 0.0, 3.0])\n"
+            "def activation_curves(z):\n"
+            "    curves = np.zeros((4, 2, len(z)))\n"
+            "    if len(z) == 3:\n"
+            "        curves[:, 0, 1] = [0.5, 0.0, 0.0, 0.0]\n"
+            "        curves[3, :, 0] = [-0.01, 0.01]\n"
+            "    return curves\n"
             "\n\n"
-            "def leaky_relu_prime(z, alpha=0.01):\n"
-            "    return np.array([0.01, 0.01, 1.0])\n"
+            "def saturated_fraction(curves, threshold):\n"
+            "    return np.full(4, 0.5)\n"
+            "\n\n"
+            "curves = activation_curves(Z_GRID)\n"
+            "fractions = saturated_fraction(curves, 0.01)\n"
         ),
     },
 ]

@@ -309,12 +309,13 @@ def evaluate_many(names: list[str], workdir: Path) -> dict[str, Evaluation]:
     return out
 
 
-def evaluate_seeds(names: list[str], offsets, workdir: Path) -> dict:
+def evaluate_seeds(plan: dict[str, tuple[int, ...]], workdir: Path) -> dict:
     """``{(name, offset, label): (Run, reference records, records)}`` for the solution
     (``label = "solution"``) and every valid variant, each in the seed universe `offset`
-    (every integer seed shifted by it), judged against the solution's records of the same offset."""
+    (every integer seed shifted by it), judged against the solution's records of the same offset.
+    `plan` maps each assignment to its offsets."""
     jobs = []
-    for name in names:
+    for name, offsets in plan.items():
         source = read_source(name)
         for offset in offsets:
             jobs.append((name, offset, "solution", source))
