@@ -107,3 +107,21 @@ VARIANTS = [
     {"name": "mask_from_binomial_draws", "cell": "dropout_forward",
      "source": _forward(keep="rng.binomial(1, 1.0 - p_drop, size=x.shape).astype(bool)")},
 ]
+VARIANTS.append(
+    {"name": "sweep_rates_outer_seeds_inner", "cell": "dropout_sweep",
+     "source": (
+         "def dropout_sweep(p_values, X_train, y_train, X_val, y_val, seeds):\n"
+         "    table = np.empty((len(seeds), len(p_values), 3))\n"
+         "    for i, p_drop in enumerate(p_values):\n"
+         "        for s, seed in enumerate(seeds):\n"
+         "            params = train_mlp(X_train, y_train, p_drop, seed)\n"
+         "            accs = [accuracy(params, X_train, y_train), accuracy(params, X_val, y_val)]\n"
+         "            table[s, i] = accs + [accs[0] - accs[1]]\n"
+         "    return table\n"
+         "\n\n"
+         "def summarize(results):\n"
+         "    return np.mean(results, axis=0), np.std(results, axis=0, ddof=1) / np.sqrt(len(results))\n"
+         "\n\n"
+         "results = dropout_sweep(P_VALUES, X_train, y_train, X_val, y_val, SEEDS)\n"
+         "sweep_mean, sweep_sem = summarize(results)\n"
+     )})
