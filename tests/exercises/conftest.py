@@ -52,8 +52,7 @@ def evaluation(_evaluations, assignment):
 
 def pytest_terminal_summary(terminalreporter):
     """Report the visible-check catch rate of every part measured in this session."""
-    report = sys.modules.get("test_quality")
-    rates = getattr(report, "CATCH_REPORT", None)
+    rates = getattr(sys.modules.get("quality"), "CATCH_REPORT", None)
     if not rates:
         return
     terminalreporter.section("visible-check catch rate per part (issue 13: at least 80%)")

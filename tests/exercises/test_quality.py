@@ -8,13 +8,10 @@ import pytest
 import exercise_harness as harness
 import quality
 
-CATCH_REPORT: dict[str, list[str]] = {}   # printed by conftest's terminal summary
-
-
 def test_visible_checks_catch_most_mutations(evaluation):
     """For every part, its visible checks catch >= 80% of the part's counted mutations."""
     rates = quality.catch_rates(evaluation)
-    CATCH_REPORT[evaluation.name] = [r.line() for r in rates.values()]
+    quality.CATCH_REPORT[evaluation.name] = [r.line() for r in rates.values()]
     low = [r.line() for r in rates.values() if r.rate < quality.CATCH_RATE_MIN]
     assert not low, f"{evaluation.name}: parts whose visible checks catch < 80% of their mutations: {low}"
 
