@@ -129,7 +129,7 @@ MUTATIONS = [
             "    return curves\n"
             "\n\n"
             "def saturated_fraction(curves, threshold):\n"
-            "    return np.full(4, 0.5)\n"
+            "    return np.full(4, 0.6)\n"
             "\n\n"
             "curves = activation_curves(Z_GRID)\n"
             "fractions = saturated_fraction(curves, 0.01)\n"
