@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from nnkit import _check_hints
+
 __all__ = [
     "check_close", "check_equal", "check_between", "check_shape", "set_cell",
     "Record", "Verdict", "load_records", "compare", "is_hidden",
@@ -304,11 +306,7 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
         shown = "" if hidden else f" expected {tuple(expected.tolist())},"
         return False, head + f"wrong shape:{shown} got {tuple(value.tolist())}." + tail
     if value.shape != expected.shape:
-        msg = (f"the shape is {value.shape} but should be {expected.shape}. Check which axis "
-               "you sum or average over, and whether you need a transpose or keepdims.")
-        if value.size == expected.size and value.size > 1:
-            msg += " (The number of entries is right: maybe a reshape or a transpose is off.)"
-        return False, head + msg + tail
+        return False, head + _check_hints.shape_message(value.shape, expected.shape) + tail
 
     numeric = "biufc"
     if kind == "equal":
@@ -434,3 +432,14 @@ def check_shape(name: str, value: Any, expected_shape: tuple[int, ...] | None = 
     shape = np.asarray(np.shape(value), dtype=np.int64)
     exp = None if expected_shape is None else np.asarray(tuple(expected_shape), dtype=np.int64)
     _run("shape", name, shape, exp, {}, hint)
+
+
+def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | None = None,
+         **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)`` for a test: an exception becomes a failed check `name` with a
+    hint that explains the NumPy error, and an input changed in place fails before any value
+    is compared. See `nnkit._check_hints.call`."""
+    return _check_hints.call(name, func, *args, errstate=errstate, hint=hint, **kwargs)
+
+
+__all__ += ["call"]

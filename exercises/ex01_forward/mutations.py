@@ -79,13 +79,25 @@ MUTATIONS = [
         ),
     },
     {
+        "name": "forward_relu_on_the_input",
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    A = relu(X)\n"
+            "    for W, b in params[:-1]:\n"
+            "        A = relu(dense(A, W, b))\n"
+            "    W, b = params[-1]\n"
+            "    return dense(A, W, b)\n"
+        ),
+    },
+    {
         "name": "hardcode",
         "cell": "forward",
         "source": (
             "def forward(X, params):\n"
             "    # the visible answers typed in\n"
             "    if len(params) == 2:\n"
-            "        return np.array([[-1.5], [-5.5]])\n"
+            "        return np.array([[3.5], [-5.5]])\n"
             "    return np.zeros((X.shape[0], params[-1][0].shape[0]))\n"
         ),
     },

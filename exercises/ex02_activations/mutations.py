@@ -118,16 +118,54 @@ MUTATIONS = [
     },
     {
         "name": "hardcode",
-        "cell": "leaky_relu",
+        "cell": "activation_curves",
         "source": (
             "# the visible answers typed in\n"
-            "def leaky_relu(z, alpha=0.01):\n"
-            "    if alpha == 0.2:\n"
-            "        return np.array([-0.4])\n"
-            "    return np.array([-0.02, 0.0, 3.0])\n"
+            "def activation_curves(z):\n"
+            "    curves = np.zeros((4, 2, len(z)))\n"
+            "    if len(z) == 3:\n"
+            "        curves[:, 0, 1] = [0.5, 0.0, 0.0, 0.0]\n"
+            "        curves[3, :, 0] = [-0.01, 0.01]\n"
+            "    return curves\n"
             "\n\n"
-            "def leaky_relu_prime(z, alpha=0.01):\n"
-            "    return np.array([0.01, 0.01, 1.0])\n"
+            "def saturated_fraction(curves, threshold):\n"
+            "    return np.full(4, 0.6)\n"
+            "\n\n"
+            "curves = activation_curves(Z_GRID)\n"
+            "fractions = saturated_fraction(curves, 0.01)\n"
         ),
     },
+]
+
+_CURVES = '''def activation_curves(z):
+    pairs = [(sigmoid, sigmoid_prime), (np.tanh, tanh_prime), (lambda u: np.maximum(u, 0.0), relu_prime),
+             (lambda u: leaky_relu(u, {alpha}), lambda u: leaky_relu_prime(u, {alpha}))]
+    return np.array([{pair} for f, df in pairs])
+
+
+def saturated_fraction(curves, threshold):
+    return {fraction}
+
+
+curves = activation_curves(Z_GRID)
+fractions = saturated_fraction(curves, 0.01)
+'''
+_RIGHT_CURVES = dict(alpha="0.01", pair="[np.asarray(f(z), dtype=float), np.asarray(df(z), dtype=float)]",
+                     fraction="np.mean(np.abs(curves[:, 1]) < threshold, axis=1)")
+
+
+def _curves(**wrong):
+    return _CURVES.format(**{**_RIGHT_CURVES, **wrong})
+
+
+MUTATIONS += [
+    {"name": "curves_value_and_derivative_swapped", "cell": "activation_curves",
+     "source": _curves(pair="[np.asarray(df(z), dtype=float), np.asarray(f(z), dtype=float)]")},
+    {"name": "curves_leaky_alpha_wrong", "cell": "activation_curves", "source": _curves(alpha="0.1")},
+    {"name": "fraction_counts_instead_of_fraction", "cell": "activation_curves",
+     "source": _curves(fraction="np.sum(np.abs(curves[:, 1]) < threshold, axis=1)")},
+    {"name": "fraction_without_absolute_value", "cell": "activation_curves",
+     "source": _curves(fraction="np.mean(curves[:, 1] < threshold, axis=1)")},
+    {"name": "fraction_above_threshold", "cell": "activation_curves",
+     "source": _curves(fraction="np.mean(np.abs(curves[:, 1]) > threshold, axis=1)")},
 ]

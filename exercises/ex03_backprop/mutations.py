@@ -107,7 +107,9 @@ MUTATIONS = [
         "source": (
             "def mse_grad(Y_hat, Y):\n"
             "    # the visible answer typed in\n"
-            "    return np.array([[0.6666666666666666], [0.0], [-0.6666666666666666]])\n"
+            "    if Y_hat.shape == (2, 2):\n"
+            "        return np.array([[0.5, 0.0], [-0.5, -1.0]])\n"
+            "    return np.zeros_like(Y_hat)\n"
         ),
     },
 ]

@@ -68,7 +68,20 @@ MUTATIONS = [
     {
         "name": "names_the_wrong_gradient",
         "cell": "find_the_bug",
-        "source": 'buggy = "W"\n',
+        "source": (
+            "rng_bug = np.random.default_rng(0)\n"
+            "W_bug, b_bug = rng_bug.normal(size=(3, 4)), rng_bug.normal(size=3)\n"
+            "X_bug, G_bug = rng_bug.normal(size=(5, 4)), rng_bug.normal(size=(5, 3))\n"
+            "layer = TanhDense(W_bug, b_bug)\n"
+            "layer.forward(X_bug)\n"
+            "dX_bug, dW_bug, db_bug = layer.backward(G_bug)\n"
+            "bug_errors = {\n"
+            "    \"W\": relative_error(dW_bug, numerical_gradient(lambda W_: np.sum(TanhDense(W_, b_bug).forward(X_bug) * G_bug), W_bug)),\n"
+            "    \"b\": relative_error(db_bug, numerical_gradient(lambda b_: np.sum(TanhDense(W_bug, b_).forward(X_bug) * G_bug), b_bug)),\n"
+            "    \"X\": relative_error(dX_bug, numerical_gradient(lambda X_: np.sum(TanhDense(W_bug, b_bug).forward(X_) * G_bug), X_bug)),\n"
+            "}\n"
+            "buggy = min(bug_errors, key=bug_errors.get)  # the smallest error looks suspicious?\n"
+        ),
     },
     {
         "name": "fix_keeps_the_bug",
@@ -105,6 +118,30 @@ MUTATIONS = [
             "                       [0.3016219710291499, 2.236220670928976, 1.375543532167582]])\n"
             "        db = np.array([0.9949277226852049, 0.8606771387613938])\n"
             "        return dX, dW, db\n"
+        ),
+    },
+]
+
+# Valid answers that must score full marks: the bug hunt with other random test data.
+VARIANTS = [
+    {
+        "name": "bug_hunt_with_other_data",
+        "cell": "find_the_bug",
+        "source": (
+            "rng_bug = np.random.default_rng(1234)\n"
+            "W_bug, b_bug = rng_bug.normal(size=(2, 3)), rng_bug.normal(size=2)\n"
+            "X_bug, G_bug = rng_bug.normal(size=(4, 3)), rng_bug.normal(size=(4, 2))\n"
+            "layer = TanhDense(W_bug, b_bug)\n"
+            "layer.forward(X_bug)\n"
+            "dX_bug, dW_bug, db_bug = layer.backward(G_bug)\n"
+            "bug_errors = {}\n"
+            "for key, value in ((\"W\", W_bug), (\"b\", b_bug), (\"X\", X_bug)):\n"
+            "    def scalar(v, key=key):\n"
+            "        args = {\"W\": W_bug, \"b\": b_bug, \"X\": X_bug, key: v}\n"
+            "        return np.sum(TanhDense(args[\"W\"], args[\"b\"]).forward(args[\"X\"]) * G_bug)\n"
+            "    analytic = {\"W\": dW_bug, \"b\": db_bug, \"X\": dX_bug}[key]\n"
+            "    bug_errors[key] = relative_error(analytic, numerical_gradient(scalar, value))\n"
+            "buggy = max(bug_errors, key=bug_errors.get)\n"
         ),
     },
 ]

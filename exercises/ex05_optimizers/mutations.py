@@ -18,18 +18,25 @@ def _adam(**wrong):
 
 
 _SWEEP = """def lr_sweep(loss_and_grad, theta0, lrs, steps):
+    curves = np.array([gradient_descent(loss_and_grad, {theta0}, lr, steps) for lr in lrs])
     finals, diverged = {{}}, []
-    for lr in lrs:
-        losses = gradient_descent(loss_and_grad, theta0, lr, steps)
+    for lr, losses in zip(lrs, curves):
         if {diverged_if}:
             diverged.append(float(lr))
         else:
             finals[float(lr)] = losses[-1]
-    return {fastest}, sorted(diverged)
+    return curves, {fastest}, sorted(diverged)
 
 
-fastest_lr, diverged_lrs = lr_sweep(ls_loss_and_grad, np.zeros(3), learning_rates, 100)
+net_curves, fastest_lr, diverged_lrs = lr_sweep(net_loss_and_grad, theta_net0, learning_rates, 300)
 """
+_RIGHT_SWEEP = dict(theta0="theta0", diverged_if="not np.isfinite(losses[-1]) or losses[-1] > losses[0]",
+                    fastest="min(finals, key=finals.get)")
+
+
+def _sweep(**wrong):
+    return _SWEEP.format(**{**_RIGHT_SWEEP, **wrong})
+
 
 MUTATIONS = [
     {
@@ -42,12 +49,36 @@ MUTATIONS = [
         ),
     },
     {
-        "name": "momentum_without_learning_rate",
+        "name": "momentum_decays_the_new_gradient",
         "cell": "momentum_step",
         "source": (
             "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
-            "    v_new = gamma * v + grad\n"
-            "    return theta - lr * v_new, v_new\n"
+            "    v_new = gamma * (v + lr * grad)\n"
+            "    return theta - v_new, v_new\n"
+        ),
+    },
+    {
+        "name": "momentum_updates_theta_in_place",
+        "cell": "momentum_step",
+        "source": (
+            "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
+            "    v_new = gamma * v + lr * grad\n"
+            "    theta -= v_new\n"
+            "    return theta, v_new\n"
+        ),
+    },
+    {
+        "name": "adam_updates_moments_in_place",
+        "cell": "adam_step",
+        "source": (
+            "def adam_step(theta, grad, m, s, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+            "    m *= beta1\n"
+            "    m += (1 - beta1) * grad\n"
+            "    s *= beta2\n"
+            "    s += (1 - beta2) * grad ** 2\n"
+            "    m_hat = m / (1 - beta1 ** t)\n"
+            "    s_hat = s / (1 - beta2 ** t)\n"
+            "    return theta - lr * m_hat / (np.sqrt(s_hat) + eps), m, s\n"
         ),
     },
     {
@@ -82,14 +113,22 @@ MUTATIONS = [
     {
         "name": "divergence_only_when_nan",
         "cell": "lr_sweep",
-        "source": _SWEEP.format(diverged_if="np.isnan(losses[-1])",
-                                fastest="min(finals, key=finals.get)"),
+        "source": _sweep(diverged_if="np.isnan(losses[-1])"),
+    },
+    {
+        "name": "divergence_only_when_not_finite",
+        "cell": "lr_sweep",
+        "source": _sweep(diverged_if="not np.isfinite(losses[-1])"),
     },
     {
         "name": "fastest_is_the_largest_rate",
         "cell": "lr_sweep",
-        "source": _SWEEP.format(diverged_if="not np.isfinite(losses[-1]) or losses[-1] > losses[0]",
-                                fastest="max(lrs)"),
+        "source": _sweep(fastest="max(lrs)"),
+    },
+    {
+        "name": "sweep_continues_from_the_previous_run",
+        "cell": "lr_sweep",
+        "source": _sweep(theta0="theta0 * 0.5 ** len(lrs)"),
     },
     {
         "name": "hardcode",
@@ -97,11 +136,28 @@ MUTATIONS = [
         "source": (
             "def lr_sweep(loss_and_grad, theta0, lrs, steps):\n"
             "    # the visible answers typed in\n"
+            "    curves = np.full((len(lrs), steps + 1), 10.0)\n"
             "    if 1.5 in lrs:\n"
-            "        return 0.5, [1.5]\n"
-            "    return 0.1, [1.0]\n"
+            "        return curves, 0.5, [1.5]\n"
+            "    if 0.03 in lrs:\n"
+            "        return curves, 0.001, [0.03]\n"
+            "    return curves, 0.1, [1.0]\n"
             "\n\n"
-            "fastest_lr, diverged_lrs = lr_sweep(ls_loss_and_grad, np.zeros(3), learning_rates, 100)\n"
+            "net_curves, fastest_lr, diverged_lrs = lr_sweep(net_loss_and_grad, theta_net0, learning_rates, 300)\n"
+        ),
+    },
+]
+
+# Valid answers that must score full marks: PyTorch's convention of momentum (the velocity
+# without the learning rate), which gives the same parameters at every step.
+VARIANTS = [
+    {
+        "name": "momentum_pytorch_convention",
+        "cell": "momentum_step",
+        "source": (
+            "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
+            "    v_new = gamma * v + grad\n"
+            "    return theta - lr * v_new, v_new\n"
         ),
     },
 ]

@@ -81,13 +81,88 @@ MUTATIONS = [
          "relu_explodes = 'uniform'\n"
          "relu_stable = 'xavier'\n"
      )},
-    {"name": "hardcode", "cell": "init_experiment",
+]
+
+_HIST = """def activation_histograms(scheme, activation, seed, edges, depth=10, width=256, n=500):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, width))
+    weights_rng = {weights_rng}
+    weights = [init_weights(scheme, width, width, weights_rng) for _ in range(depth)]
+    phi = {phi}
+    rows = []
+    for W in weights:
+        A = {A}
+        counts, _ = np.histogram(A, bins=edges)
+        rows.append({fraction})
+    return np.array(rows, dtype=float)
+
+
+hist_tanh_xavier = activation_histograms("xavier", "tanh", 0, TANH_EDGES)
+hist_tanh_uniform = activation_histograms("uniform", "tanh", 0, TANH_EDGES)
+"""
+_RIGHT_HIST = dict(weights_rng="rng", phi='np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0.0))',
+                   A="phi(A @ W.T)", fraction="counts / A.size")
+
+
+def _hist(**wrong):
+    return _HIST.format(**{**_RIGHT_HIST, **wrong})
+
+
+MUTATIONS += [
+    {"name": "hist_counts_not_fractions", "cell": "activation_histograms", "source": _hist(fraction="counts")},
+    {"name": "hist_of_preactivations", "cell": "activation_histograms", "source": _hist(A="A @ W.T")},
+    {"name": "hist_ignores_the_activation", "cell": "activation_histograms",
+     "source": _hist(phi="lambda z: np.maximum(z, 0.0)")},
+    {"name": "hist_fresh_generator_for_the_weights", "cell": "activation_histograms",
+     "source": _hist(weights_rng="np.random.default_rng(seed)")},
+    {"name": "hist_normalised_by_the_layer_width", "cell": "activation_histograms",
+     "source": _hist(fraction="counts / A.shape[1]")},
+    {"name": "hardcode", "cell": "activation_histograms",
+     "source": (
+         "# the visible answers typed in\n"
+         "def activation_histograms(scheme, activation, seed, edges, depth=10, width=256, n=500):\n"
+         "    out = np.zeros((depth, len(edges) - 1))\n"
+         "    if len(edges) == 3:\n"
+         "        out[:, 0] = 1.0\n"
+         "        return out\n"
+         "    if len(edges) == 5001:\n"
+         "        for layer, mean in enumerate([0.8769973393900046, 1.1632686450677823, 0.8588488902538316]):\n"
+         "            out[layer, int(mean * 100)] = 1.0\n"
+         "        return out\n"
+         "    out[:, 0] = out[:, -1] = 0.5\n"
+         "    return out\n"
+         "\n\n"
+         "hist_tanh_xavier = activation_histograms('xavier', 'tanh', 0, TANH_EDGES)\n"
+         "hist_tanh_uniform = activation_histograms('uniform', 'tanh', 0, TANH_EDGES)\n"
+     )},
+]
+
+# Valid answers that must score full marks with every seed: the same draws written otherwise.
+VARIANTS = [
+    {"name": "normal_as_scaled_standard_normal", "cell": "init_weights",
+     "source": (
+         "def init_weights(scheme, n_in, n_out, rng):\n"
+         "    std = {'xavier': np.sqrt(2.0 / (n_in + n_out)), 'he': np.sqrt(2.0 / n_in)}\n"
+         "    if scheme == 'zeros':\n"
+         "        return np.zeros((n_out, n_in))\n"
+         "    if scheme in std:\n"
+         "        return std[scheme] * rng.standard_normal((n_out, n_in))\n"
+         "    if scheme == 'uniform':\n"
+         "        return rng.uniform(-1.0, 1.0, size=(n_out, n_in))\n"
+         "    raise ValueError(scheme)\n"
+     )},
+    {"name": "experiment_inputs_from_normal", "cell": "init_experiment",
      "source": (
          "def init_experiment(scheme, activation, seed, depth=10, width=256, n=500):\n"
-         "    return np.zeros((depth, 2))\n"
+         "    rng = np.random.default_rng(seed)\n"
+         "    X = rng.normal(0.0, 1.0, size=(n, width))\n"
+         "    return forward_stats(X, [init_weights(scheme, width, width, rng) for _ in range(depth)], activation)\n"
          "\n\n"
-         "# the visible answers typed in\n"
-         "results = {(s, a): np.zeros((10, 2)) for s in SCHEMES for a in ('tanh', 'relu')}\n"
-         "results[('he', 'relu')][-1] = [0.6518118787525805, 1.0027064928406775]\n"
+         "results = {}\n"
+         "for scheme in SCHEMES:\n"
+         "    for activation in ('relu', 'tanh'):\n"
+         "        results[(scheme, activation)] = init_experiment(scheme, activation, seed=0)\n"
      )},
+    {"name": "histograms_with_ravel", "cell": "activation_histograms",
+     "source": _hist(fraction="counts / len(A.ravel())")},
 ]

@@ -17,19 +17,26 @@ def _forward(**wrong):
     return _FORWARD.format(**{**_RIGHT_FORWARD, **wrong})
 
 
-_SWEEP = '''def dropout_sweep(p_values, X_train, y_train, X_val, y_val, seed, epochs=1000):
-    rows = []
-    for i, p_drop in enumerate(p_values):
-        params = train_mlp(X_train, y_train, p_drop, {seed}, epochs=epochs)
-        train_acc, val_acc = accuracy(params, X_train, y_train), accuracy(params, X_val, y_val)
-        rows.append([train_acc, val_acc, {gap}])
-    return np.array(rows, dtype=float)
+_SWEEP = '''def dropout_sweep(p_values, X_train, y_train, X_val, y_val, seeds):
+    table = np.zeros((len(seeds), len(p_values), 3))
+    for s, seed in enumerate(seeds):
+        for i, p_drop in enumerate(p_values):
+            params = train_mlp(X_train, y_train, p_drop, {seed})
+            train_acc, val_acc = accuracy(params, X_train, y_train), accuracy(params, X_val, y_val)
+            table[s, i] = [train_acc, val_acc, {gap}]
+    return table
 
 
-sweep = dropout_sweep(P_VALUES, X_train, y_train, X_val, y_val, seed=0)
-smallest_gap_p = float(P_VALUES[int(np.argmin(sweep[:, 2]))])
+def summarize(results):
+    n_seeds = results.shape[0]
+    return results.mean(axis=0), {sem}
+
+
+results = dropout_sweep(P_VALUES, X_train, y_train, X_val, y_val, SEEDS)
+sweep_mean, sweep_sem = summarize(results)
 '''
-_RIGHT_SWEEP = dict(seed="seed", gap="train_acc - val_acc")
+_RIGHT_SWEEP = dict(seed="seed", gap="train_acc - val_acc",
+                    sem="results.std(axis=0, ddof=1) / np.sqrt(n_seeds)")
 
 
 def _sweep(**wrong):
@@ -63,18 +70,58 @@ MUTATIONS = [
          "def dropout_backward(dout, keep, p_drop):\n"
          "    return dout * keep\n"
      )},
-    {"name": "sweep_networks_not_identical", "cell": "dropout_sweep",
-     "source": _sweep(seed="seed + i")},
-    {"name": "sweep_gap_sign_flipped", "cell": "dropout_sweep",
-     "source": _sweep(gap="val_acc - train_acc")},
+    {"name": "sweep_one_seed_for_all", "cell": "dropout_sweep", "source": _sweep(seed="seeds[0]")},
+    {"name": "sweep_gap_sign_flipped", "cell": "dropout_sweep", "source": _sweep(gap="val_acc - train_acc")},
+    {"name": "sem_is_the_standard_deviation", "cell": "dropout_sweep",
+     "source": _sweep(sem="results.std(axis=0, ddof=1)")},
+    {"name": "sem_with_population_std", "cell": "dropout_sweep",
+     "source": _sweep(sem="results.std(axis=0) / np.sqrt(n_seeds)")},
+    {"name": "sem_divides_by_n", "cell": "dropout_sweep",
+     "source": _sweep(sem="results.std(axis=0, ddof=1) / n_seeds")},
     {"name": "hardcode", "cell": "dropout_sweep",
      "source": (
-         "def dropout_sweep(p_values, X_train, y_train, X_val, y_val, seed, epochs=1000):\n"
-         "    # the visible answers typed in\n"
-         "    acc = np.array([[0.975, 0.787], [0.95, 0.798], [0.925, 0.803], [0.925, 0.789]])\n"
-         "    return np.column_stack([acc, acc[:, 0] - acc[:, 1]])[:len(p_values)]\n"
+         "def dropout_sweep(p_values, X_train, y_train, X_val, y_val, seeds):\n"
+         "    # the visible answers typed in: one real first run, the rest made up\n"
+         "    params = train_mlp(X_train, y_train, 0.0, seeds[0])\n"
+         "    first = [accuracy(params, X_train, y_train), accuracy(params, X_val, y_val)]\n"
+         "    table = np.tile([0.9, 0.8, 0.1], (len(seeds), len(p_values), 1))\n"
+         "    table[:, :, 1] += 0.01 * np.arange(len(seeds))[:, None]\n"
+         "    table[:, :, 2] = table[:, :, 0] - table[:, :, 1]\n"
+         "    table[0, 0] = [first[0], first[1], first[0] - first[1]]\n"
+         "    return table\n"
          "\n\n"
-         "sweep = dropout_sweep(P_VALUES, X_train, y_train, X_val, y_val, seed=0)\n"
-         "smallest_gap_p = 0.5\n"
+         "def summarize(results):\n"
+         "    if results.shape == (3, 1, 3):\n"
+         "        return np.array([[0.9, 0.6, 0.3]]), np.array([[0.0577350269189626, 0.0577350269189626, 0.1154700538379252]])\n"
+         "    return results.mean(axis=0), results.std(axis=0, ddof=1) / np.sqrt(results.shape[0])\n"
+         "\n\n"
+         "results = dropout_sweep(P_VALUES, X_train, y_train, X_val, y_val, SEEDS)\n"
+         "sweep_mean, sweep_sem = summarize(results)\n"
      )},
 ]
+
+# Valid answers that must score full marks with every seed: other ways to draw the mask.
+VARIANTS = [
+    {"name": "mask_below_keep_probability", "cell": "dropout_forward",
+     "source": _forward(keep="rng.random(x.shape) < 1.0 - p_drop")},
+    {"name": "mask_from_binomial_draws", "cell": "dropout_forward",
+     "source": _forward(keep="rng.binomial(1, 1.0 - p_drop, size=x.shape).astype(bool)")},
+]
+VARIANTS.append(
+    {"name": "sweep_rates_outer_seeds_inner", "cell": "dropout_sweep",
+     "source": (
+         "def dropout_sweep(p_values, X_train, y_train, X_val, y_val, seeds):\n"
+         "    table = np.empty((len(seeds), len(p_values), 3))\n"
+         "    for i, p_drop in enumerate(p_values):\n"
+         "        for s, seed in enumerate(seeds):\n"
+         "            params = train_mlp(X_train, y_train, p_drop, seed)\n"
+         "            accs = [accuracy(params, X_train, y_train), accuracy(params, X_val, y_val)]\n"
+         "            table[s, i] = accs + [accs[0] - accs[1]]\n"
+         "    return table\n"
+         "\n\n"
+         "def summarize(results):\n"
+         "    return np.mean(results, axis=0), np.std(results, axis=0, ddof=1) / np.sqrt(len(results))\n"
+         "\n\n"
+         "results = dropout_sweep(P_VALUES, X_train, y_train, X_val, y_val, SEEDS)\n"
+         "sweep_mean, sweep_sem = summarize(results)\n"
+     )})

@@ -93,6 +93,8 @@ MUTATIONS = [
      "source": (
          "def grad_norms(x, h0, W, U, b):\n"
          "    # the visible answers typed in\n"
+         "    if x.shape == (2, 4, 2):\n"
+         "        return np.array([1.0, 0.5702611568551269, 0.17733150276964302, 0.06821182179160687])\n"
          "    return 0.5 ** np.arange(x.shape[1])\n"
          "\n\n"
          "norm_ratios = np.array([0.5 ** 50] * 4)\n"

@@ -65,6 +65,8 @@ MUTATIONS = [
      "source": _bounds(finite="abs(math.log(H_size) + math.log(delta)) / epsilon")},
     {"name": "rounded_down", "cell": "bounds",
      "source": _bounds(ceil="int")},
+    {"name": "rounded_to_nearest", "cell": "bounds",
+     "source": _bounds(ceil="round")},
     {"name": "perceptron_strict_mistake_test", "cell": "perceptron_converges",
      "source": _perceptron(mistake="y_i * (x_i @ w + b) < 0")},
     {"name": "perceptron_without_bias", "cell": "perceptron_converges",
@@ -87,7 +89,7 @@ MUTATIONS = [
          "EPSILONS = [0.2, 0.1, 0.05, 0.02]\n"
          "\n\n"
          "def finite_class_m(H_size, epsilon, delta):\n"
-         "    return 169\n"
+         "    return 100 if H_size == 1000 else 169\n"
          "\n\n"
          "def blumer_m(d_vc, epsilon, delta):\n"
          "    return 88 if d_vc == 1 else 4407\n"

@@ -48,3 +48,15 @@ def _evaluations(request):
 @pytest.fixture
 def evaluation(_evaluations, assignment):
     return _evaluations(assignment)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report the visible-check catch rate of every part measured in this session."""
+    rates = getattr(sys.modules.get("quality"), "CATCH_REPORT", None)
+    if not rates:
+        return
+    terminalreporter.section("visible-check catch rate per part (issue 13: at least 80%)")
+    for name in sorted(rates):
+        terminalreporter.write_line(name)
+        for line in rates[name]:
+            terminalreporter.write_line("    " + line)

@@ -71,6 +71,15 @@ def load_mutations(name: str) -> list[dict]:
     return list(_load_module(f"_mutations_{name}", path).MUTATIONS)
 
 
+def load_variants(name: str) -> list[dict]:
+    """``VARIANTS`` of ``mutations.py``: valid alternative answers that must score full marks
+    (another use of the random generator, another valid convention), same format as a mutation."""
+    path = EXERCISES / name / "mutations.py"
+    if not path.is_file():
+        return []
+    return list(getattr(_load_module(f"_variants_{name}", path), "VARIANTS", []))
+
+
 def read_source(name: str) -> nbformat.NotebookNode:
     return nbformat.read(str(EXERCISES / name / f"{name}.ipynb"), as_version=4)
 
@@ -85,6 +94,12 @@ def grade_id(cell) -> str | None:
 
 def is_answer(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution")) and cell.cell_type == "code"
+
+
+def is_manual(cell) -> bool:
+    """A written answer graded by hand: a markdown cell with ``solution`` and ``grade`` set."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
 
 
 def is_test(cell) -> bool:
@@ -152,6 +167,9 @@ def secret_lines(nb) -> set[str]:
     """
     inside_lines, outside_lines = set(), set()
     for cell in nb.cells:
+        if is_manual(cell):  # a model answer is a secret as a whole
+            inside_lines.update(line.strip() for line in cell.source.splitlines())
+            continue
         region = None
         for line in cell.source.splitlines():
             s = SOLUTION_RE.search(line) or HIDDEN_RE.search(line)
@@ -160,7 +178,6 @@ def secret_lines(nb) -> set[str]:
                 continue
             target = inside_lines if region else outside_lines
             target.add(line.strip())
-        # a markdown answer cell without delimiters is a secret as a whole (none in our notebooks)
     return {s for s in inside_lines - outside_lines if len(s) >= 8 and not s.startswith("#")}
 
 
@@ -180,13 +197,13 @@ class Run:
         return {f"{i}:{c['grade_id']}": c["error"] for i, c in enumerate(self.cells) if not c["ok"]}
 
 
-def run_notebook(nb, label: str, workdir: Path, record: bool) -> Run:
+def run_notebook(nb, label: str, workdir: Path, record: bool, seed_offset: int = 0) -> Run:
     """Run `nb`'s code cells in one fresh Python process (see runner.py)."""
     slug = re.sub(r"[^A-Za-z0-9_.-]", "_", label)
     job = workdir / f"{slug}.job.json"
     out = workdir / f"{slug}.result.json"
     cells = [{"grade_id": grade_id(c), "source": c.source} for c in nb.cells if c.cell_type == "code"]
-    job.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    job.write_text(json.dumps({"cells": cells, "seed_offset": seed_offset}), encoding="utf-8")
     env = dict(os.environ)
     env.pop("NNKIT_CHECKS_RECORD", None)
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -289,6 +306,33 @@ def evaluate_many(names: list[str], workdir: Path) -> dict[str, Evaluation]:
             mutation_runs={m["name"]: runs[(name, f"mutation:{m['name']}")] for m in mutations},
             reference_records=load(reference.record_dir),
         )
+    return out
+
+
+def evaluate_seeds(plan: dict[str, tuple[int, ...]], workdir: Path) -> dict:
+    """``{(name, offset, label): (Run, reference records, records)}`` for the solution
+    (``label = "solution"``) and every valid variant, each in the seed universe `offset`
+    (every integer seed shifted by it), judged against the solution's records of the same offset.
+    `plan` maps each assignment to its offsets."""
+    jobs = []
+    for name, offsets in plan.items():
+        source = read_source(name)
+        for offset in offsets:
+            jobs.append((name, offset, "solution", source))
+            for v in load_variants(name):
+                jobs.append((name, offset, f"variant:{v['name']}", apply_mutation(source, v)))
+
+    def do(job):
+        name, offset, label, nb = job
+        return (name, offset, label), run_notebook(nb, f"{name}.seed{offset}.{label}", workdir, True,
+                                                   seed_offset=offset)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        runs = dict(pool.map(do, jobs))
+    out = {}
+    for (name, offset, label), run in runs.items():
+        reference = load(runs[(name, offset, "solution")].record_dir)
+        out[(name, offset, label)] = (run, reference, load(run.record_dir))
     return out
 
 

@@ -4,7 +4,8 @@ Usage: ``python runner.py JOB.json RESULT.json``. The job lists the code cells
 (``{"grade_id": str | None, "source": str}``); every cell is compiled and executed in one
 shared namespace, each inside its own try/except, so a cell that raises (as the answer cells
 of a student version do) is recorded and the next cell still runs, exactly like "Run All"
-with errors allowed. Before each cell ``nnkit.checks.set_cell(grade_id)`` attributes the
+with errors allowed. A job may carry ``"seed_offset": k``: every integer seed given to
+``np.random.default_rng`` is then shifted by k (see `shift_seeds`). Before each cell ``nnkit.checks.set_cell(grade_id)`` attributes the
 checks that follow to that cell. Record mode is whatever ``NNKIT_CHECKS_RECORD`` says in
 the environment the harness gives this process.
 
@@ -20,8 +21,29 @@ import time
 import traceback
 
 
-def run(cells: list[dict]) -> dict:
+def shift_seeds(offset: int) -> None:
+    """Make ``np.random.default_rng(s)`` use ``s + offset`` for every integer seed `s`.
+
+    The seed-robustness test runs a notebook in several "seed universes" this way: every
+    literal seed of the notebook (data, training, checks) moves together.
+    """
+    import numpy as np
+
+    original = np.random.default_rng
+
+    def default_rng(seed=None):
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            seed = int(seed) + offset
+        return original(seed)
+
+    np.random.default_rng = default_rng
+
+
+def run(cells: list[dict], seed_offset: int = 0) -> dict:
     from nnkit import checks
+
+    if seed_offset:
+        shift_seeds(seed_offset)
 
     namespace: dict = {"__name__": "__main__"}
     results = []
@@ -49,7 +71,7 @@ def main() -> int:
     job_path, result_path = sys.argv[1], sys.argv[2]
     with open(job_path, encoding="utf-8") as fh:
         job = json.load(fh)
-    result = run(job["cells"])
+    result = run(job["cells"], int(job.get("seed_offset", 0)))
     with open(result_path, "w", encoding="utf-8") as fh:
         json.dump(result, fh)
     return 0

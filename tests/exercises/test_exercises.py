@@ -44,7 +44,12 @@ def test_notebook_metadata(assignment):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{where}: outputs committed"
         text = cell.source
-        if meta.get("solution"):
+        if harness.is_manual(cell):
+            # a written answer graded by hand (nbgrader "manually graded answer")
+            assert not meta.get("locked") and meta["grade_id"].startswith("think_"), where
+            assert isinstance(meta.get("points"), (int, float)) and meta["points"] > 0, where
+            assert "### BEGIN" not in text and text.strip(), f"{where}: a model answer, no markers"
+        elif meta.get("solution"):
             assert cell.cell_type == "code" and not meta.get("grade") and not meta.get("locked"), where
             n_begin = text.count("### BEGIN SOLUTION")
             assert n_begin >= 1 and text.count("### END SOLUTION") == n_begin, where
@@ -100,7 +105,7 @@ def test_mutation_catalogue(assignment):
     assert names.count(HARDCODE) == 1, "exactly one 'hardcode' mutation"
     assert len(names) - 1 >= 5, "at least five typical wrong implementations"
     for m in mutations:
-        assert set(m) == {"name", "cell", "source"}, m.get("name")
+        assert {"name", "cell", "source"} <= set(m) <= {"name", "cell", "source", "hidden_only"}, m.get("name")
         assert m["cell"] in answers, f"{m['name']}: {m['cell']!r} is not an answer cell"
         assert m["source"].strip() != answers[m["cell"]].strip(), f"{m['name']}: unchanged"
         assert "### BEGIN" not in m["source"], m["name"]
@@ -120,6 +125,8 @@ def test_student_version_has_no_secrets(assignment):
     for cell in student.cells:
         if harness.is_answer(cell):
             assert "raise NotImplementedError()" in cell.source
+        if harness.is_manual(cell):
+            assert cell.source.strip() == "YOUR ANSWER HERE", "a model answer survives"
         if cell.cell_type == "code":
             assert cell.outputs == []
     assert harness.test_cell_ids(student) == harness.test_cell_ids(nb)

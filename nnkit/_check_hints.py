@@ -1,0 +1,161 @@
+"""Diagnoses for `nnkit.checks`: say what is really wrong, not what usually is.
+
+Three helpers, used by the checks and by the exercises' test cells (NumPy only, nothing else
+of nnkit, so that `nnkit.checks` stays self-contained):
+
+- `shape_message`: why a value's shape differs from the expected one. Only a genuine shape
+  problem gets the advice about axes, transposes and ``keepdims``; an empty result, a single
+  number instead of an array (or the reverse) get their own explanation.
+- `explain_error`: a NumPy error raised inside a student's function (a ``matmul`` core
+  dimension mismatch, a broadcast failure, an overflow in ``exp``, a ``None`` used as a
+  number ...) turned into a hint about the idea behind it.
+- `call`: run a student's function the way a test should: it keeps copies of the array
+  arguments, reports an exception with `explain_error`, and *then* checks that the inputs are
+  unchanged, before any value is compared. So an in-place update is reported as an in-place
+  update, not as a wrong value.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["shape_message", "explain_error", "call", "changed_inputs"]
+
+
+# ---------------------------------------------------------------------------- shapes
+def shape_message(value_shape: tuple, expected_shape: tuple) -> str:
+    """Why an answer of shape `value_shape` does not have `expected_shape` (no values shown)."""
+    value_shape, expected_shape = tuple(value_shape), tuple(expected_shape)
+    size = int(np.prod(value_shape)) if value_shape else 1
+    want = int(np.prod(expected_shape)) if expected_shape else 1
+    head = f"the shape is {value_shape} but should be {expected_shape}. "
+    if size == 0 and want > 0:
+        return head + ("Your result is empty: a loop that never ran, a condition that never "
+                       "held, or a selection that kept nothing?")
+    if not value_shape and expected_shape:
+        return head + ("You returned a single number where an array is expected: return the "
+                       "whole array, not one entry of it or a sum over it.")
+    if value_shape and not expected_shape:
+        return head + ("An array came back where a single number is expected: reduce it (or "
+                       "pick the entry asked for) and return a plain number, e.g. with float(...).")
+    if size == want and size > 1:
+        return head + ("The number of entries is right, so the entries are arranged differently: "
+                       "maybe a transpose or a reshape is off.")
+    return head + ("Check which axis you sum or average over, and whether you need a transpose "
+                   "or keepdims.")
+
+
+# ---------------------------------------------------------------------------- errors
+_MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d).*"
+                     r"\(size (\d+) is different from (\d+)\)", re.S)
+_BROADCAST = re.compile(r"operands could not be broadcast together with (?:remapped )?shapes (.*)")
+_ALIGNED = re.compile(r"shapes (\(.*?\)) and (\(.*?\)) not aligned")
+
+
+def explain_error(exc: BaseException) -> str | None:
+    """A hint for a NumPy (or Python) error raised in a student's code, or None if unknown."""
+    text = str(exc)
+    if isinstance(exc, FloatingPointError) or "overflow encountered" in text:
+        what = re.search(r"(overflow|invalid value|divide by zero) encountered in (\w+)", text)
+        op = what.group(2) if what else "an operation"
+        if "overflow" in text and op == "exp":
+            return ("np.exp overflowed: e**z is larger than any float once z exceeds about 709. "
+                    "Rearrange the formula so that only numbers <= 0 are exponentiated (the two "
+                    "forms for z >= 0 and z < 0 are equal mathematically).")
+        if "divide by zero" in text:
+            return (f"a division by zero happened in {op}: which denominator can be 0, and what "
+                    "does the formula say for that case?")
+        if "invalid value" in text:
+            return (f"an invalid value (NaN) was produced in {op}: inf - inf, 0 / 0 or the "
+                    "logarithm or square root of a negative number. Where can that happen?")
+        return (f"a number overflowed in {op}: some intermediate result grew beyond the float "
+                "range. Rearrange the computation so that it stays moderate.")
+    m = _MATMUL.search(text)
+    if m:
+        return ("the matrix product failed: in A @ B the last dimension of A must equal the first "
+                f"dimension of B, and here one side has {m.group(4)} where the other has "
+                f"{m.group(3)}. Write the shape of every factor next to it (W is (n_out, n_in), a "
+                "batch is (n, n_in)) and decide which one has to be transposed.")
+    m = _ALIGNED.search(text)
+    if m:
+        return (f"np.dot could not multiply shapes {m.group(1)} and {m.group(2)}: the inner "
+                "dimensions must agree. Write the shape of every factor next to it.")
+    m = _BROADCAST.search(text)
+    if m:
+        return (f"two arrays of shapes {m.group(1).strip()} were combined entry by entry but do not "
+                "line up. Broadcasting matches shapes from the right: compare the shapes the "
+                "formula asks for with the ones you have.")
+    if isinstance(exc, TypeError) and "NoneType" in text:
+        return "a value is None: did a function forget its return statement?"
+    if isinstance(exc, IndexError) and "too many indices" in text:
+        return "an array has fewer dimensions than your index assumes: print its shape."
+    if isinstance(exc, NotImplementedError):
+        return "this part is not written yet: replace raise NotImplementedError() with your code."
+    return None
+
+
+# ---------------------------------------------------------------------------- inputs unchanged
+def _arg_names(func: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        return list(bound.arguments.items())
+    except (TypeError, ValueError):
+        return [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+
+
+def _snapshot(value: Any):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return None  # not an array container: nothing to compare
+
+
+def _same(before: Any, after: Any) -> bool:
+    if before is None:
+        return True
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and before.shape == after.shape
+                and bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and before.keys() == after.keys() and all(
+            _same(before[k], after[k]) for k in before)
+    return len(before) == len(after) and all(_same(b, a) for b, a in zip(before, after))
+
+
+def changed_inputs(named: list[tuple[str, Any]], snapshots: list[Any]) -> list[str]:
+    """Names of the arguments whose arrays differ from their snapshots."""
+    return [name for (name, value), snap in zip(named, snapshots) if not _same(snap, value)]
+
+
+def call(name: str, func: Callable, *args: Any, errstate: dict | None = None,
+         hint: str | None = None, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)``, checked before any value is: errors explained, inputs unchanged.
+
+    Raises `AssertionError` naming the check `name` if the call raises (with a hint from
+    `explain_error`, or `hint`), or if it changed one of its array arguments in place.
+    `errstate` (e.g. ``{"over": "raise"}``) is applied during the call.
+    """
+    named = _arg_names(func, args, kwargs)
+    snapshots = [_snapshot(value) for _, value in named]
+    try:
+        with np.errstate(**(errstate or {})):
+            result = func(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
+        explained = explain_error(exc) or hint
+        message = f"Check {name!r} failed: calling {getattr(func, '__name__', 'your function')} " \
+                  f"raised {type(exc).__name__}: {str(exc)[:300]}"
+        raise AssertionError(message + (f"\nHint: {explained}" if explained else "")) from exc
+    changed = changed_inputs(named, snapshots)
+    if changed:
+        raise AssertionError(
+            f"Check {name!r} failed: {getattr(func, '__name__', 'your function')} changed its input "
+            f"{', '.join(changed)} in place. Leave the inputs as they were: compute new arrays "
+            "(x = x - ... instead of x -= ...), or work on a copy.")
+    return result
