@@ -25,8 +25,12 @@ whether its sandbox works, and sends tasks only to those that say yes.
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from collections import Counter
@@ -255,3 +259,70 @@ def task_key(sub) -> str:
     """A Dask key for a submission that is safe whatever the student id looks like."""
     return hashlib.sha256(f"{sub.assignment}\0{sub.key_name}".encode()).hexdigest()[:20]
 
+
+
+# ----------------------------------------------------------------------------- a local cluster
+class ProcessCluster:
+    """A `dask scheduler` and `dask worker` processes on 127.0.0.1, each in its own session.
+
+    For trying `--scheduler` on one machine, for the tests and for the benchmark. Workers are
+    single-threaded and run without a nanny, so the PID of a worker is the worker: killing it
+    kills that worker. `stop()` ends every process it started, by PID.
+    """
+
+    def __init__(self, log_dir: Path, *, port: int | None = None):
+        self.log_dir = Path(log_dir)
+        self.port = port or _free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                                  "--no-dashboard"])
+
+    def _start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
+        dask = Path(sys.executable).with_name("dask")
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", **(env or {})}
+        with open(self.log_dir / f"{name}.log", "wb") as log:
+            proc = subprocess.Popen([str(dask), *args], stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def add_worker(self, name: str, env: dict | None = None) -> subprocess.Popen:
+        return self._start(name, ["worker", self.address, "--nthreads", "1", "--no-nanny",
+                                  "--no-dashboard", "--name", name, "--host", "127.0.0.1",
+                                  "--memory-limit", "0"], env)
+
+    def wait_for(self, n: int, timeout: float = 90.0) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=timeout, set_as_default=False) as client:
+            client.wait_for_workers(n, timeout=timeout)
+
+    def kill(self, name: str) -> None:
+        proc = self.procs[name]
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=20)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -35,7 +35,7 @@ from sandbox_runner import Channel, not_dumpable  # noqa: E402
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 EXIT_TIMEOUT, EXIT_SETUP = 3, 4
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -127,6 +127,12 @@ def run_a(header: dict, channel_fd: int, nb: bytes) -> None:
                "unshare")
         _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(header['tmp_bytes'])},mode=1777")
+        for stash, path in header.get("rebind", ()):
+            # the interpreter or nnkit lives under /tmp: bind it back, read-only as its stash
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(stash, path, None, MS_BIND | MS_REC, None)
+            if not os.statvfs(path).f_flag & os.ST_RDONLY:
+                raise OSError(f"{path} is writable after its bind; refusing to run")
         pid_b = os.fork()
         if pid_b == 0:
             run_b(header, channel_fd, nb)

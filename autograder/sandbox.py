@@ -251,9 +251,20 @@ def bwrap_base(limits: Limits) -> list[str]:
     made: set[str] = set()
     for path in _python_paths():
         cmd += _parents(path, made) + ["--ro-bind", path, path]
+    for stash, path in tmp_rebinds():
+        # a pre-loaded parent gives each submission a fresh /tmp, which would hide these
+        cmd += ["--ro-bind", path, stash]
     for fname in IN_BOX_FILES:
         cmd += ["--ro-bind", str(HERE / fname), f"{IN_BOX_DIR}/{fname}"]
     return cmd
+
+
+def tmp_rebinds() -> list[tuple[str, str]]:
+    """(stash, path) for each read-only Python path that lives under /tmp (a checkout or venv
+    there). The pre-loaded parent mounts a fresh /tmp for every submission and binds these back
+    from their stash, read-only, so that the interpreter and nnkit stay visible."""
+    under_tmp = [p for p in _python_paths() if p.startswith("/tmp/")]
+    return [(f"/.autograder-stash/{i}", p) for i, p in enumerate(under_tmp)]
 
 
 def parent_env() -> dict[str, str]:
@@ -266,7 +277,7 @@ def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int
 
     uid = sandbox_uid(slot)
     header = {"uid": uid, "env": _env("/tmp/work", IN_BOX_RECORDS), "records": IN_BOX_RECORDS,
-              "tmp_bytes": limits.tmp_bytes, "notebook_timeout": limits.notebook_timeout,
+              "rebind": tmp_rebinds(), "tmp_bytes": limits.tmp_bytes, "notebook_timeout": limits.notebook_timeout,
               "cell_timeout": limits.cell_timeout, "cell_output_bytes": limits.cell_output_bytes,
               "rlimits": {"RLIMIT_AS": [limits.memory_bytes] * 2,
                           "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 5],

@@ -1,7 +1,7 @@
 """Benchmark: `autograder grade` against stock `nbgrader autograde` on the same batch.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_autograder.py
-        [--assignment ex03_backprop] [--n 24] [--rounds 2] [--jobs 2] [--runner shell]
+        [--assignment ex03_backprop] [--n 24] [--rounds 2] [--jobs 2] [--runner shell] [--dask]
 
 The batch (issue 16): a third correct answers, the mutations of the exercise's catalogue
 (exercises/<a>/mutations.py) and untouched release notebooks. Each round runs ours (a fresh
@@ -10,6 +10,11 @@ The batch (issue 16): a third correct answers, the mutations of the exercise's c
 submission, the ratio of throughputs and the peak memory (summed resident memory of each
 command's whole process tree, sampled every 50 ms), with the median over rounds. Results are
 saved to benchmarks/results/bench_autograder.json (not committed). Run by hand, never by tests.
+
+With --dask (issue 17) the comparison is ours against ours: the local pool (`--jobs`) against
+the same batch sent with `--scheduler` to a Dask cluster of 1 and then 2 single-threaded workers
+on this machine (`dask scheduler` and `dask worker` processes, autograder.distributed
+.ProcessCluster), alternating local and cluster runs; stock nbgrader is not run.
 """
 
 from __future__ import annotations
@@ -108,6 +113,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runner", default=None, help="AUTOGRADER_RUNNER for ours (shell, nbclient)")
+    parser.add_argument("--dask", action="store_true",
+                        help="local pool against a Dask cluster of 1 and 2 workers (no stock run)")
     args = parser.parse_args()
     src = (REPO / "tests" / "autograder" / "fixtures" if args.assignment.startswith("fx_")
            else REPO / "exercises")
@@ -125,6 +132,8 @@ def main() -> None:
                     args.assignment, "--jobs", str(args.jobs), "--regrade", "--no-progress"]
         stock_cmd = [sys.executable, "-m", "nbgrader", "autograde", args.assignment, "--force",
                      f"--CourseDirectory.root={course.root}"]
+        if args.dask:
+            return dask_mode(args, ours_cmd, work)
         runs: dict[str, list] = {"ours": [], "stock": []}
         for r in range(args.rounds):
             # A B A B; ours runs from the repository (`-m autograder` from the course folder
@@ -152,6 +161,41 @@ def main() -> None:
             "ratio": ratio}, indent=1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def dask_mode(args, ours_cmd: list[str], work: Path) -> None:
+    """Local pool against 1 and 2 Dask workers on the same batch (alternating, medians)."""
+    from autograder.distributed import ProcessCluster
+
+    runs: dict[str, list] = {}
+    for n_workers in (1, 2):
+        logs = work / f"dask{n_workers}"
+        logs.mkdir()
+        with ProcessCluster(logs) as cluster:
+            for i in range(n_workers):
+                cluster.add_worker(f"w{i}")
+            cluster.wait_for(n_workers)
+            cluster_cmd = [*ours_cmd, "--scheduler", cluster.address]
+            for r in range(args.rounds):
+                for name, cmd in ((f"local --jobs {args.jobs}", ours_cmd),
+                                  (f"dask, {n_workers} worker(s)", cluster_cmd)):
+                    seconds, peak, err = timed(cmd, REPO)
+                    if err:
+                        raise SystemExit(f"{name} failed: {err}")
+                    runs.setdefault(name, []).append(seconds)
+                    print(f"  round {r + 1} {name:<24} {seconds:7.1f} s  "
+                          f"{60 * args.n / seconds:7.1f} submissions/min")
+    med = {name: statistics.median(v) for name, v in runs.items()}
+    local = med[f"local --jobs {args.jobs}"]
+    print(f"\n{'runner':<28}{'s/submission':>14}{'subs/min':>10}{'vs local':>10}")
+    for name, seconds in med.items():
+        print(f"{name:<28}{seconds / args.n:>14.3f}{60 * args.n / seconds:>10.1f}"
+              f"{local / seconds:>9.2f}x")
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_autograder_dask.json").write_text(json.dumps({
+        "assignment": args.assignment, "submissions": args.n, "rounds": runs,
+        "median_seconds": med}, indent=1))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,6 @@ starts is stopped by its PID at the end.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -30,65 +26,11 @@ BIN = Path(sys.executable).parent
 VOLATILE = {"seconds", "worker"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Cluster:
-    """A `dask scheduler` and `dask worker` processes, each in its own process group."""
-
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.port = _free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
-        self.procs: dict[str, subprocess.Popen] = {}
-        self._start("scheduler", [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
-                                  "--port", str(self.port), "--no-dashboard"])
-
-    def _start(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
-        log = open(self.tmp / f"{name}.log", "wb")
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", **(env or {})}
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                cwd=os.getcwd(), start_new_session=True)
-        self.procs[name] = proc
-        return proc
-
-    def add_worker(self, name: str, env: dict | None = None) -> subprocess.Popen:
-        # --no-nanny: the worker is the process we start, so killing its PID kills the worker
-        return self._start(name, [str(BIN / "dask"), "worker", self.address, "--nthreads", "1",
-                                  "--no-nanny", "--no-dashboard", "--name", name,
-                                  "--host", "127.0.0.1", "--memory-limit", "0"], env)
-
-    def wait_for(self, n: int, timeout: float = 90.0) -> None:
-        from distributed import Client
-
-        with Client(self.address, timeout=timeout, set_as_default=False) as client:
-            client.wait_for_workers(n, timeout=timeout)
-
-    def kill(self, name: str) -> None:
-        proc = self.procs[name]
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        for name in reversed(list(self.procs)):
-            proc = self.procs[name]
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=20)
-        assert all(p.poll() is not None for p in self.procs.values())
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    c = Cluster(tmp_path_factory.mktemp("dask"))
+    from autograder.distributed import ProcessCluster
+
+    c = ProcessCluster(tmp_path_factory.mktemp("dask"))
     try:
         c.add_worker("w1")
         c.add_worker("w2")
@@ -98,6 +40,7 @@ def cluster(tmp_path_factory):
         yield c
     finally:
         c.stop()
+        assert all(p.poll() is not None for p in c.procs.values())
 
 
 def _batch(released, tmp: Path, n: int = 20) -> Path:
@@ -204,6 +147,8 @@ def test_weak_sandbox_flag_is_refused_with_a_scheduler(released, tmp_path):
 def test_unreachable_scheduler_is_a_clear_error(released, tmp_path):
     from autograder.distributed import ClusterRun
     from autograder.course import CourseError
+
+    from autograder.distributed import _free_port
 
     with pytest.raises(CourseError, match="cannot reach the Dask scheduler"):
         ClusterRun(f"tcp://127.0.0.1:{_free_port()}", connect_timeout=2)
