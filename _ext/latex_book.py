@@ -85,14 +85,17 @@ class _ExplorerBlock(HTMLParser):
 
 
 def parse_explorer(html: str) -> _ExplorerBlock | None:
-    """The explorer block in `html`, or None if there is none or it carries no data-URI image."""
+    """The explorer block in `html`, or None if there is none. Its `src` is the first image's
+    data URI, or None when the page's script draws the pictures (computed explorers)."""
     if "nnkit-explorer" not in html:
         return None
     block = _ExplorerBlock()
     block.feed(html)
     block.close()
-    if not block.found or not block.src or not block.src.startswith("data:"):
+    if not block.found:
         return None
+    if not (block.src or "").startswith("data:"):
+        block.src = None
     return block
 
 
@@ -137,7 +140,17 @@ class ExplorerStillFrame(SphinxPostTransform):
             block = parse_explorer(html_parts[0].astext())
             if block is None:
                 continue
-            mime, data = frame_bytes(block.src)
+            if block.src is None:
+                # drawn by the page's script: the PNG of its initial picture, which the explorer
+                # puts in its bundle for formats that cannot run scripts
+                found = self._bundle_png(bundle)
+                if found is None:
+                    bundle.replace_self([nodes.paragraph("", "", nodes.emphasis(
+                        "", note_text(block) + " See the online book for its picture."))])
+                    continue
+                mime, data = found
+            else:
+                mime, data = frame_bytes(block.src)
             if mime != "image/png":  # xelatex embeds PNG, not SVG: the note alone, saying so
                 note = nodes.paragraph("", "", nodes.emphasis("", note_text(block) + (
                     " Its pictures are SVG drawings, which this PDF cannot embed; see the online book.")))
@@ -153,6 +166,20 @@ class ExplorerStillFrame(SphinxPostTransform):
             text = note_text(block)
             note = nodes.paragraph("", "", nodes.emphasis("", text))
             bundle.replace_self([image, note])
+
+
+    def _bundle_png(self, bundle) -> tuple[str, bytes] | None:
+        """("image/png", bytes) of the PNG output myst-nb wrote for this bundle, if any."""
+        for part in bundle.children:
+            if part.get("mime_type") != "image/png":
+                continue
+            for image in part.findall(nodes.image):
+                uri = image.get("uri", "")
+                for base in (Path(self.app.srcdir), Path(self.env.doc2path(self.env.docname)).parent):
+                    path = Path(uri) if Path(uri).is_absolute() else base / uri
+                    if path.is_file():
+                        return "image/png", path.read_bytes()
+        return None
 
 
 def _raw(latex: str) -> nodes.raw:

@@ -57,7 +57,7 @@
   var ACT = {
     identity: [function (z) { return z; }, function () { return 1; }, false],
     step: [function (z) { return z >= 0 ? 1 : 0; }, function () { return 0; }, false],
-    sigmoid: [sigmoid, function (z) { var s = sigmoid(z); return s * (1 - s); }, false],
+    sigmoid: [sigmoid, function (z) { var sg = sigmoid(z); return sg * (1 - sg); }, false],
     tanh: [function (z) { return 2 * sigmoid(2 * z) - 1; },
            function (z) { var t = 2 * sigmoid(2 * z) - 1; return 1 - t * t; }, false],
     relu: [function (z) { return z > 0 ? z : 0; }, function (z) { return z > 0 ? 1 : 0; }, false],
@@ -70,7 +70,7 @@
     gelu: [function (z) { return z * normalCdf(z); },
            function (z) { return normalCdf(z) + z * normalPdf(z); }, false],
     swish: [function (z) { return z * sigmoid(z); },
-            function (z) { var s = sigmoid(z); return s * (1 + z * (1 - s)); }, false]
+            function (z) { var sg = sigmoid(z); return sg * (1 + z * (1 - sg)); }, false]
   };
 
   function activation(name, z, alpha) { return ACT[name][0](z, alpha); }
