@@ -1,11 +1,11 @@
-"""The diagnoses of nnkit._check_hints: each names the real problem (issue 13)."""
+"""The diagnoses of nnkit.checks.hints: each names the real problem (issue 13)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nnkit import _check_hints as hints
+from nnkit.checks import hints
 from nnkit import checks
 
 GENERIC = "which axis you sum or average over"

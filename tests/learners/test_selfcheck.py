@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nnkit import selfcheck
+from nnkit.checks import selfcheck
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -68,7 +68,7 @@ def write(tmp_path: Path, nb: nbformat.NotebookNode, name: str = "ex_test.ipynb"
 
 
 def run_cli(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nnkit.selfcheck", str(path)], cwd=ROOT, env=ENV,
+    return subprocess.run([sys.executable, "-m", "nnkit.checks.selfcheck", str(path)], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -182,14 +182,14 @@ def test_console_script_is_declared_and_documented():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["nnkit-check"] == "nnkit.selfcheck:main"
+    assert project["scripts"]["nnkit-check"] == "nnkit.checks.selfcheck:main"
     for dep in ("nbclient", "nbformat", "ipykernel"):
         assert any(d.startswith(dep) for d in project["optional-dependencies"]["student"]), dep
     assert "nnkit-check" in (ROOT / "README.md").read_text()
 
 
 def test_import_nnkit_stays_light():
-    code = ("import sys, nnkit; heavy = [m for m in ('nnkit.selfcheck', 'nbclient', 'nbformat', "
+    code = ("import sys, nnkit; heavy = [m for m in ('nnkit.checks.selfcheck', 'nbclient', 'nbformat', "
             "'jupyter_client') if m in sys.modules]; print(json.dumps(heavy))")
     out = subprocess.run([sys.executable, "-c", "import json; " + code], env=ENV,
                          capture_output=True, text=True, check=True)

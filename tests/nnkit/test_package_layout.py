@@ -99,7 +99,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _part(module: str) -> str:
-    if module == "nnkit.checks":
+    if module == "nnkit.checks" or module.startswith("nnkit.checks."):
         return "checks"
     if module.startswith("nnkit.theory"):
         return "theory"

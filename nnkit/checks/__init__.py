@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from nnkit import _check_hints
+from nnkit.checks import hints as _check_hints
 
 __all__ = [
     "check_close", "check_equal", "check_between", "check_shape", "set_cell",
@@ -438,7 +438,7 @@ def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | 
          **kwargs: Any) -> Any:
     """``func(*args, **kwargs)`` for a test: an exception becomes a failed check `name` with a
     hint that explains the NumPy error, and an input changed in place fails before any value
-    is compared. See `nnkit._check_hints.call`."""
+    is compared. See `nnkit.checks.hints.call`."""
     return _check_hints.call(name, func, *args, errstate=errstate, hint=hint, **kwargs)
 
 
