@@ -16,10 +16,12 @@ import os
 import warnings
 from pathlib import Path
 
+from autograder import nbgrader_db
 from autograder.course import Course
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "flags", "sandbox",
-              "seconds", "key"]
+              "seconds", "key", "timestamp", "seconds_late", "late_penalty", "manual_score",
+              "needs_manual_grade"]
 
 
 def save_result(path: Path, result: dict) -> None:
@@ -71,10 +73,8 @@ class GradebookWriter:
                     self.gb.find_submission(assignment, student)
                 except MissingEntry:
                     self.gb.add_submission(assignment, student)
-                for stem, cells in result["notebooks"].items():
-                    for gid, cell in cells.items():
-                        grade = self.gb.find_grade(gid, stem, assignment, student)
-                        grade.auto_score = float(cell["score"])
+                # nbgrader's rules: scores, manual cells, autograded/, timestamp, late penalty
+                nbgrader_db.save(self.gb, self.course, result)
                 self.gb.db.commit()
             except Exception:
                 self.gb.db.rollback()

@@ -20,7 +20,9 @@ import nbformat
 
 from autograder import __version__
 from autograder.course import Course, CourseError
+from autograder.asserts import adjust_reference
 from autograder.rebuild import InvalidNotebook, read_submission, rebuild
+from autograder.scoring import cell_score
 from autograder.sandbox import Limits, bwrap_status, run_notebook
 from autograder.static_flags import static_flags
 from nnkit import checks
@@ -45,6 +47,7 @@ class Reference:
     manifest: dict
     notebooks: dict[str, NotebookRef]
     config: dict
+    data_dir: Path | None = None                 # data files shown read-only in the sandbox
 
     @property
     def max_score(self) -> float:
@@ -64,12 +67,13 @@ def load_reference(course: Course, assignment: str) -> Reference:
         if problems:
             raise CourseError(f"reference records of {assignment}/{stem} are damaged ({problems[:2]}); "
                               f"run `autograder release {assignment}` again")
+        adjust_reference(records, set(info.get("reference_is_expected", ())))  # plain asserts
         notebooks[stem] = NotebookRef(stem, nbformat.read(root / stem / "source.ipynb", as_version=4),
                                       nbformat.read(root / stem / "release.ipynb", as_version=4),
                                       records, info)
     config_path = course.source(assignment) / "autograder.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    return Reference(assignment, manifest, notebooks, config)
+    return Reference(assignment, manifest, notebooks, config, course.release(assignment))
 
 
 @dataclass
@@ -172,7 +176,7 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
                 message += f" The test cell stopped with {errors[gid]}."
             verdicts.append({"name": name, "passed": verdict.passed, "message": message})
         points = float(nbref.info["points"][gid])
-        score = points if verdicts and all(v["passed"] for v in verdicts) else 0.0
+        score = cell_score(points, keys, verdicts, nbref.records, submitted)
         cells[gid] = {"points": points, "score": score, "checks": verdicts}
     return cells
 
@@ -183,7 +187,8 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
     start = time.monotonic()
     result = {"student": sub.student, "assignment": sub.assignment, "key": sub.key(ref),
               "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
-              "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none"}
+              "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none",
+              "submission": str(sub.directory)}
     statuses = []
     weak = force_weak or not bwrap_status()[0]
     for stem, nbref in ref.notebooks.items():
@@ -212,7 +217,7 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         shutil.rmtree(out, ignore_errors=True)
         try:
             run = run_notebook(nbformat.writes(built.notebook).encode(), out, limits,
-                               slot=slot, force_weak=weak)
+                               slot=slot, force_weak=weak, data_dir=ref.data_dir)
             result["sandbox"] = run.sandbox
             flags.extend(run.notes)
             log = _run_log(out)

@@ -181,8 +181,14 @@ def _drain(stream, keep: int, sink: list) -> None:
 
 
 def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, slot: int = 0,
-                 force_weak: bool = False) -> RunResult:
-    """Execute notebook JSON `nb_bytes` sandboxed; `out_dir` receives run.json and records/."""
+                 force_weak: bool = False, data_dir: Path | None = None) -> RunResult:
+    """Execute notebook JSON `nb_bytes` sandboxed; `out_dir` receives run.json and records/.
+
+    The data files of `data_dir` (see autograder.datafiles) are visible read-only in the
+    notebook's working directory.
+    """
+    from autograder import datafiles
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "records").mkdir(exist_ok=True)
@@ -202,6 +208,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, s
         made: set[str] = set()
         for path in _python_paths():
             cmd += _parents(path, made) + ["--ro-bind", path, path]
+        cmd += datafiles.bwrap_args(data_dir, "/tmp/work")
         cmd += ["--ro-bind", str(RUNNER), IN_BOX_RUNNER, "--bind", str(out_dir), IN_BOX_OUT]
         env = _env("/tmp/work", IN_BOX_OUT + "/records")
         if is_root:
@@ -218,6 +225,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path, limits: Limits = Limits(), *, s
         sandbox = "weak"
         work = out_dir / "work"
         work.mkdir(exist_ok=True)
+        datafiles.copy_in(data_dir, out_dir)          # the kernel's working directory
         env = _env(str(work), str(out_dir / "records"))
         if is_root:
             notes.append("running as root without bwrap: the process limit is not enforced")
