@@ -109,14 +109,21 @@ def export_gradebook(course: Course, out: Path) -> int:
                         sub = gb.find_submission(assignment.name, student.id)
                     except Exception:
                         continue
+                    info = nbgrader_db.summary_of(sub)   # automatic, manual, late penalty
                     rows.append({"assignment": assignment.name, "student": student.id,
-                                 "score": sub.score, "max_score": sub.max_score,
-                                 "auto_score": sub.code_score,
+                                 "score": info["total_score"], "max_score": info["total_max_score"],
+                                 "auto_score": info["auto_score"],
+                                 "manual_score": "" if info["manual_score"] is None else info["manual_score"],
+                                 "extra_credit": info["extra_credit"],
+                                 "late_penalty": info["late_penalty"], "timestamp": info["timestamp"],
+                                 "seconds_late": info["seconds_late"],
                                  "needs_manual_grade": sub.needs_manual_grade})
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["assignment", "student", "score", "max_score",
-                                                "auto_score", "needs_manual_grade"])
+                                                "auto_score", "manual_score", "extra_credit",
+                                                "late_penalty", "timestamp", "seconds_late",
+                                                "needs_manual_grade"])
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)

@@ -131,6 +131,15 @@ def save(gb, course: Course, result: dict) -> dict:
     folder = Path(result.get("submission") or course.submitted / student / assignment)
     timestamp, problem = late.read_timestamp(folder)
     gb.update_or_create_student(student)
+    try:
+        before = gb.find_submission(assignment, student).timestamp
+    except Exception:
+        before = None
+    if before is not None and timestamp is not None and before != timestamp:
+        note = (f"graded the submission of {timestamp:%Y-%m-%d %H:%M:%S} UTC, replacing the one of "
+                f"{before:%Y-%m-%d %H:%M:%S} UTC")
+        if note not in result["flags"]:
+            result["flags"].append(note)
     if timestamp is not None:
         submission = gb.update_or_create_submission(assignment, student, timestamp=timestamp)
     else:
@@ -235,3 +244,20 @@ def submission_summary(course: Course, assignment: str, student: str) -> dict | 
             return summary_of(gb.find_submission(assignment, student))
         except MissingEntry:
             return None
+
+
+def generate_feedback(course: Course, assignment: str) -> tuple[bool, str]:
+    """nbgrader's own HTML feedback from autograded/ (hidden tests cleared), into feedback/."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+    from traitlets.config import Config
+
+    if not any((course.root / "autograded").glob(f"*/{assignment}/*.ipynb")):
+        return False, "no autograded notebooks"
+    config = Config()
+    config.CourseDirectory.root = str(course.root)
+    config.CourseDirectory.db_url = course.db_url
+    config.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    result = NbGraderAPI(config=config).generate_feedback(assignment, force=True)
+    return bool(result.get("success")), (result.get("error") or result.get("log") or "")[-2000:]
