@@ -125,7 +125,7 @@ def _zip_members(path: Path) -> tuple[list[tuple[zipfile.ZipInfo, PurePosixPath]
             _safe_rel(info.filename)
             continue
         rel = _safe_rel(info.filename)
-        if mode and not stat.S_ISREG(mode):
+        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):   # no type bits: a plain file
             kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
             raise Rejected(f"{path.name}: member {info.filename!r} is {kind}")
         if info.flag_bits & 0x1:
