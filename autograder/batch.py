@@ -43,6 +43,7 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
         prev = load_result(results_dir / f"{sub.student}.json")
         if (not regrade and prev and prev.get("key") == sub.key(ref)
                 and prev.get("status") != "sandbox error"):
+            prev["submission"] = str(sub.directory)   # where its timestamp.txt is read now
             done[sub.student] = prev
         else:
             todo.append(sub)

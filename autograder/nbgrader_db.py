@@ -220,7 +220,7 @@ def manual_cells(course: Course, assignment: str, student: str) -> list[dict]:
                        "score": None, "needs_manual_grade": True, "comment": ""}
                 try:
                     grade = gb.find_grade(gid, stem, assignment, student)
-                    row["score"] = grade.score
+                    row["score"] = grade.manual_score if grade.manual_score is not None else grade.auto_score
                     row["needs_manual_grade"] = bool(grade.needs_manual_grade)
                     row["extra_credit"] = grade.extra_credit
                 except MissingEntry:

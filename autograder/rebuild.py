@@ -92,6 +92,9 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
             by_id.setdefault(gid, []).append(i)
     source_ids = [grade_id(c) for c in source_nb.cells]
     known = {g for g in source_ids if g}
+    # unmarked instructor cells come back in every submission: not the student's extra code
+    unmarked = {_norm(c.get("source", "")) for c, g in zip(source_nb.cells, source_ids)
+                if g is None and c.get("cell_type") == "code"}
 
     # the student's own extra code cells, keyed by the last known cell before them
     extras: dict[str | None, list] = {}
@@ -101,7 +104,8 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
         gid = grade_id(cell)
         if gid in known:
             anchor = gid
-        elif cell.get("cell_type") == "code" and cell.get("source", "").strip():
+        elif cell.get("cell_type") == "code" and cell.get("source", "").strip() and not (
+                gid is None and _norm(cell.get("source", "")) in unmarked):
             extras.setdefault(anchor, []).append(cell)
             n_extra += 1
             if gid is not None:
