@@ -163,9 +163,17 @@ def save(gb, course: Course, result: dict) -> dict:
                 grade.auto_score, grade.needs_manual_grade = 0, False
             (out_dir / f"{stem}.ipynb").unlink(missing_ok=True)
             continue
-        nb = autograded_notebook(original, release, student_nb, result["notebooks"].get(stem, {}))
-        _save_grades(gb, nb, stem, assignment, student)
-        _write_atomic(out_dir / f"{stem}.ipynb", nbformat.writes(nb))
+        cells = result["notebooks"].get(stem, {})
+        try:
+            nb = autograded_notebook(original, release, student_nb, cells)
+            _save_grades(gb, nb, stem, assignment, student)
+            _write_atomic(out_dir / f"{stem}.ipynb", nbformat.writes(nb))
+        except Exception as exc:   # never lose the scores over the formgrader copy
+            for gid, cell in cells.items():
+                gb.find_grade(gid, stem, assignment, student).auto_score = float(cell["score"])
+            note = f"{stem}: autograded notebook not written ({type(exc).__name__}: {str(exc)[:200]})"
+            if note not in result["flags"]:
+                result["flags"].append(note)
     gb.db.flush()
     penalties = late_penalties(course)
     for stem in notebooks:
