@@ -23,6 +23,7 @@ export.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import shutil
@@ -135,6 +136,11 @@ def save(gb, course: Course, result: dict) -> dict:
         before = gb.find_submission(assignment, student).timestamp
     except Exception:
         before = None
+    soon = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(hours=1)
+    if timestamp is not None and timestamp > soon:
+        note = f"timestamp.txt says {timestamp:%Y-%m-%d %H:%M:%S} UTC, in the future (check it)"
+        if note not in result["flags"]:
+            result["flags"].append(note)
     if before is not None and timestamp is not None and before != timestamp:
         note = (f"graded the submission of {timestamp:%Y-%m-%d %H:%M:%S} UTC, replacing the one of "
                 f"{before:%Y-%m-%d %H:%M:%S} UTC")

@@ -160,6 +160,7 @@ def test_late_work_penalty_and_newest_submission(ps1, tmp_path):
     assert bitdiddle["seconds_late"] == pytest.approx(22 * 3600 + 58 * 60 + 23.948203)
     assert bitdiddle["late_penalty"] == 1.5
     assert any("replacing the one of 2015-02-01" in f for f in hacker["flags"])
+    assert any("2099-01-01 00:00:00 UTC, in the future" in f for f in hacker["flags"])
     rows = {r["student"]: r for r in csv.DictReader(course.grades_csv("ps1").open())}
     assert rows["hacker"]["timestamp"].startswith("2099-01-01") and float(rows["hacker"]["late_penalty"]) == 3
     out = tmp_path / "export.csv"
