@@ -164,6 +164,12 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
     want = (source_nb.get("metadata", {}).get("kernelspec") or {}).get("name", "python3")
     if spec is not None and spec != want:
         flags.append(f"kernelspec changed to {str(spec)[:40]!r} (ignored)")
+    taken = {c.get("id") for c in cells if c.get("id")}
+    for i, cell in enumerate(cells):      # cells of an nbformat 4.0-4.4 source have no id
+        if not cell.get("id"):
+            cell["id"] = next(name for name in (f"cell-{i}-{n}" for n in range(len(cells) + 1))
+                              if name not in taken)
+            taken.add(cell["id"])
     nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(source_nb.get("metadata", {})))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return Rebuilt(notebook=nb, cell_ids=ids, flags=flags)
