@@ -169,26 +169,45 @@ def test_late_work_penalty_and_newest_submission(ps1, tmp_path):
     assert float(rows["hacker"]["late_penalty"]) == 3.0 and float(rows["hacker"]["score"]) == 0.0
 
 
-@requires_bwrap()
-def test_data_files_are_visible_read_only(tmp_path):
-    from autograder.sandbox import run_notebook
+@pytest.mark.parametrize("mode", ["fork", "shell", "nbclient", "weak"])
+def test_data_files_are_visible_read_only(tmp_path, mode):
+    """Every runner mode shows the data files read-only and never names the release folder."""
+    import dataclasses
 
-    data = tmp_path / "release"
+    from autograder.sandbox import bwrap_status, run_notebook
+
+    if mode != "weak" and not bwrap_status()[0]:
+        pytest.skip(f"bubblewrap unavailable: {bwrap_status()[1]}")
+    if mode == "fork" and os.geteuid() != 0:
+        pytest.skip("the fork-parent runner is used only when the grader runs as root")
+    data = tmp_path / "release_folder_xyz"
     (data / "sub").mkdir(parents=True)
     (data / "values.csv").write_text("1,2,3\n")
     (data / "sub" / "more.txt").write_text("more\n")
     (data / "answers.ipynb").write_text("{}")
+    (data / "link.csv").symlink_to(data / "values.csv")
+    read_only = mode != "weak" or os.geteuid() != 0   # root ignores file modes without bwrap
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("assert open('values.csv').read() == '1,2,3\\n'\n"
                                   "assert open('sub/more.txt').read() == 'more\\n'"),
-        nbformat.v4.new_code_cell("import os\nassert not os.path.exists('answers.ipynb')"),
+        nbformat.v4.new_code_cell("import os\nassert not os.path.exists('answers.ipynb')\n"
+                                  "assert not os.path.exists('link.csv')"),
         nbformat.v4.new_code_cell("open('values.csv', 'w').write('x')"),
-        nbformat.v4.new_code_cell("open('scratch.txt', 'w').write('fine')")])
+        nbformat.v4.new_code_cell("open('sub/more.txt', 'a').write('x')"),
+        nbformat.v4.new_code_cell("open('scratch.txt', 'w').write('fine')"),
+        nbformat.v4.new_code_cell("import glob\n"
+                                  "texts = [open(p, errors='replace').read() for p in\n"
+                                  "         ['/proc/self/mountinfo', '/proc/self/mounts']]\n"
+                                  "assert not any('release_folder_xyz' in t for t in texts)")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    run_notebook(nbformat.writes(nb).encode(), tmp_path / "out", TEST_LIMITS, data_dir=data)
+    limits = dataclasses.replace(TEST_LIMITS, runner="fork" if mode == "weak" else mode)
+    run_notebook(nbformat.writes(nb).encode(), tmp_path / "out", limits, data_dir=data,
+                 force_weak=mode == "weak")
     cells = json.loads((tmp_path / "out" / "run.json").read_text())["cells"]
-    assert [c["status"] for c in cells] == ["ok", "ok", "error", "ok"], cells
+    writes = ["error", "error"] if read_only else ["ok", "ok"]
+    assert [c["status"] for c in cells] == ["ok", "ok", *writes, "ok", "ok"], cells
     assert (data / "values.csv").read_text() == "1,2,3\n"
+    assert (data / "sub" / "more.txt").read_text() == "more\n"
 
 
 def _free_port() -> int:
