@@ -169,6 +169,44 @@ def test_late_work_penalty_and_newest_submission(ps1, tmp_path):
     assert float(rows["hacker"]["late_penalty"]) == 3.0 and float(rows["hacker"]["score"]) == 0.0
 
 
+def test_timestamps_read_link_free_and_safe_student_ids(ps1, tmp_path):
+    """timestamp.txt is never followed through a link nor blocked on a FIFO; an unsafe folder
+    name reaches nbgrader's gradebook and autograded/ folder only as its safe key."""
+    from nbgrader.api import Gradebook
+
+    from autograder.batch import grade_assignment
+    from autograder.submissions import student_key
+
+    course = clone_course(ps1[0], tmp_path / "course")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("2030-01-01 00:00:00 UTC\n")
+    stamp = course.submitted / "hacker" / "ps1" / "timestamp.txt"
+    stamp.unlink()
+    stamp.symlink_to(outside)
+    odd = "=cmd|' -C calc'!A0 x"
+    shutil.copytree(course.submitted / "bitdiddle", course.submitted / odd, symlinks=True)
+    fifo = course.submitted / "bitdiddle" / "ps1" / "timestamp.txt"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    (course.submitted / odd / "ps1" / "timestamp.txt").unlink()
+    os.link(outside, course.submitted / odd / "ps1" / "timestamp.txt")   # a hard link
+    results = {r["student"]: r for r in grade_assignment(course, "ps1", limits=TEST_LIMITS, progress=False,
+                                                         log=lambda *a: None)}
+    for name in ("hacker", "bitdiddle", odd):
+        assert name in results, sorted(results)
+        result = results[name]
+        assert not str(result["timestamp"]).startswith("2030"), (name, result["timestamp"])
+        assert any(f.startswith("timestamp.txt ignored") for f in result["flags"]), result["flags"]
+    key = student_key(odd)
+    assert key != odd and results[odd]["student_id"] == key
+    assert (course.root / "autograded" / key / "ps1" / "problem1.ipynb").is_file()
+    assert not (course.root / "autograded" / odd).exists()
+    with Gradebook(course.db_url) as gb:
+        ids = {s.id for s in gb.students}
+        assert key in ids and odd not in ids
+        assert gb.find_submission("ps1", key).score == pytest.approx(results[odd]["total_score"])
+
+
 @pytest.mark.parametrize("mode", ["fork", "shell", "nbclient", "weak"])
 def test_data_files_are_visible_read_only(tmp_path, mode):
     """Every runner mode shows the data files read-only and never names the release folder."""
