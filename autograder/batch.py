@@ -54,6 +54,7 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
             prev = load_result(results_dir / f"{sub.key_name}.json")
             if (not regrade and prev and prev.get("student") == sub.student
                     and prev.get("key") == sub.key(ref) and prev.get("status") not in RETRIED):
+                prev["submission"] = str(sub.path)   # where its timestamp.txt is read now
                 done[sub.key_name] = prev
                 continue
         except Exception:  # noqa: BLE001 - an unreadable previous result: grade again
@@ -70,6 +71,8 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     def save(batch: list[dict]) -> None:
         """Save each result file as soon as it is known (a failure: that row only)."""
         for result in batch:
+            if result.get("student_id") in by_key:   # where nbgrader_db reads timestamp.txt
+                result["submission"] = str(by_key[result["student_id"]].path)
             try:
                 save_result(results_dir / f"{result['student_id']}.json", result)
                 unwritten.append(result)

@@ -41,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the course's source/, else the repository's exercises/)")
     p.add_argument("--no-determinism-check", action="store_true",
                    help="run the solution once instead of twice")
+    p.add_argument("--due", default=None, help="due date stored in nbgrader's gradebook, e.g. "
+                   "'2026-03-01 17:00:00 Europe/Berlin' (late work: see the instructors' page)")
     limits_opts(p)
+
+    p = sub.add_parser("collect", help="import submissions from per-student zip files or nbgrader's exchange")
+    p.add_argument("assignment")
+    p.add_argument("path", help="folder of per-student .zip files, or nbgrader's exchange")
+    p.add_argument("--pattern", default=None, help="regular expression with a (?P<student>...) group "
+                   "matched against each zip file name (default: the name up to its first '_')")
 
     p = sub.add_parser("grade", help="grade every submission of an assignment")
     p.add_argument("assignment")
@@ -78,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.release import release
 
             release(course, check_name("assignment", args.assignment), source_dir=args.source,
-                    limits=_limits(args), determinism=not args.no_determinism_check)
+                    limits=_limits(args), determinism=not args.no_determinism_check, due=args.due)
+        elif args.command == "collect":
+            from autograder.collect import collect
+
+            collect(course, check_name("assignment", args.assignment), args.path, pattern=args.pattern)
         elif args.command == "grade":
             from autograder.batch import grade_assignment
 

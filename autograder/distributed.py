@@ -65,8 +65,18 @@ def pack_reference(course: Course, assignment: str) -> dict:
     if total > MAX_BUNDLE_BYTES:
         raise CourseError(f"the reference of {assignment!r} is {total >> 20} MiB, more than a "
                           f"task may carry ({MAX_BUNDLE_BYTES >> 20} MiB)")
+    from autograder import datafiles
+
+    try:   # the release folder's data files, shown read-only to the notebooks (issue 18)
+        data = dict(datafiles.collect(course.release(assignment)))
+    except ValueError as exc:
+        raise CourseError(f"{assignment!r}: {exc}") from None
+    total += sum(len(raw) for raw in data.values())
+    if total > MAX_BUNDLE_BYTES:
+        raise CourseError(f"the reference and data files of {assignment!r} are {total >> 20} MiB, "
+                          f"more than a task may carry ({MAX_BUNDLE_BYTES >> 20} MiB)")
     config = course.source(assignment) / "autograder.json"
-    return {"assignment": assignment, "files": files,
+    return {"assignment": assignment, "files": files, "data": data,
             "config": config.read_bytes() if config.is_file() else None}
 
 
@@ -112,6 +122,12 @@ def _materialise(root: Path, bundle: dict, job: dict) -> tuple[Course, Path]:
             raise ValueError(f"reference bundle member {rel!r} points outside its folder")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+    if bundle.get("data"):
+        from autograder import datafiles
+
+        release = course.release(bundle["assignment"])
+        release.mkdir(parents=True, exist_ok=True)
+        datafiles.write_tree(sorted(bundle["data"].items()), release, read_only=False)
     if bundle.get("config") is not None:
         source = course.source(bundle["assignment"])
         source.mkdir(parents=True, exist_ok=True)
@@ -149,6 +165,7 @@ def grade_task(bundle: dict, job: dict, limits) -> dict:
             result = grade_submission(sub, ref, limits, slot=slot)
             # the row belongs to the student, not to the worker's fixed folder name
             result["student"], result["student_id"] = job["student"], job["student_id"]
+            result.pop("submission", None)      # a path on this worker; the client sets its own
     finally:
         slots.put(slot)
     try:

@@ -19,10 +19,12 @@ import os
 import warnings
 from pathlib import Path
 
+from autograder import nbgrader_db
 from autograder.course import Course
 
 CSV_FIELDS = ["student", "student_id", "assignment", "score", "max_score", "status", "flags",
-              "sandbox", "seconds", "key"]
+              "sandbox", "seconds", "key", "timestamp", "seconds_late", "late_penalty", "manual_score",
+              "needs_manual_grade"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -104,10 +106,8 @@ class GradebookWriter:
                         self.gb.find_submission(assignment, student)
                     except MissingEntry:
                         self.gb.add_submission(assignment, student)
-                    for stem, cells in result["notebooks"].items():
-                        for gid, cell in cells.items():
-                            grade = self.gb.find_grade(gid, stem, assignment, student)
-                            grade.auto_score = float(cell["score"])
+                    # nbgrader's rules: scores, manual cells, autograded/, timestamp, late penalty
+                    nbgrader_db.save(self.gb, self.course, result)
                 self.gb.db.commit()
             except Exception:
                 self.gb.db.rollback()
@@ -148,10 +148,17 @@ def export_gradebook(course: Course, out: Path) -> int:
                         sub = gb.find_submission(assignment.name, student.id)
                     except Exception:
                         continue
+                    info = nbgrader_db.summary_of(sub)   # automatic, manual, late penalty
                     rows.append({"assignment": assignment.name, "student": names.get(student.id, student.id),
-                                 "student_id": student.id, "score": sub.score,
-                                 "max_score": sub.max_score, "auto_score": sub.code_score,
+                                 "student_id": student.id,
+                                 "score": info["total_score"], "max_score": info["total_max_score"],
+                                 "auto_score": info["auto_score"],
+                                 "manual_score": "" if info["manual_score"] is None else info["manual_score"],
+                                 "extra_credit": info["extra_credit"],
+                                 "late_penalty": info["late_penalty"], "timestamp": info["timestamp"],
+                                 "seconds_late": info["seconds_late"],
                                  "needs_manual_grade": sub.needs_manual_grade})
     _write_rows(out, ["assignment", "student", "student_id", "score", "max_score", "auto_score",
+                      "manual_score", "extra_credit", "late_penalty", "timestamp", "seconds_late",
                       "needs_manual_grade"], rows)
     return len(rows)

@@ -18,7 +18,9 @@ import nbformat
 
 from autograder import __version__
 from autograder.course import Course, CourseError
+from autograder.asserts import adjust_reference
 from autograder.rebuild import InvalidNotebook, parse_submission, rebuild
+from autograder.scoring import cell_score
 from autograder.sandbox import Limits, bwrap_status, run_notebook
 from autograder.static_flags import static_flags
 from autograder.submissions import Rejected, Submission, display_name, find_submissions  # noqa: F401
@@ -47,6 +49,7 @@ class Reference:
     manifest: dict
     notebooks: dict[str, NotebookRef]
     config: dict
+    data_dir: Path | None = None                 # data files shown read-only in the sandbox
 
     @property
     def max_score(self) -> float:
@@ -66,12 +69,13 @@ def load_reference(course: Course, assignment: str) -> Reference:
         if problems:
             raise CourseError(f"reference records of {assignment}/{stem} are damaged ({problems[:2]}); "
                               f"run `autograder release {assignment}` again")
+        adjust_reference(records, set(info.get("reference_is_expected", ())))  # plain asserts
         notebooks[stem] = NotebookRef(stem, nbformat.read(root / stem / "source.ipynb", as_version=4),
                                       nbformat.read(root / stem / "release.ipynb", as_version=4),
                                       records, info)
     config_path = course.source(assignment) / "autograder.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    return Reference(assignment, manifest, notebooks, config)
+    return Reference(assignment, manifest, notebooks, config, course.release(assignment))
 
 
 def _empty_cells(nbref: NotebookRef, message: str) -> dict:
@@ -132,7 +136,7 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
                 message += f" The test cell stopped with {errors[gid]}."
             verdicts.append({"name": name, "passed": verdict.passed, "message": message})
         points = float(nbref.info["points"][gid])
-        score = points if verdicts and all(v["passed"] for v in verdicts) else 0.0
+        score = cell_score(points, keys, verdicts, nbref.records, submitted)
         cells[gid] = {"points": points, "score": score, "checks": verdicts}
     return cells
 
@@ -140,7 +144,8 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
 def _base_result(sub: Submission, ref: Reference, key: str) -> dict:
     return {"student": sub.student, "student_id": sub.key_name, "assignment": sub.assignment,
             "key": key, "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
-            "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none"}
+            "status": "graded", "flags": [], "notebooks": {}, "sandbox": "none",
+            "submission": str(sub.path)}           # where nbgrader_db reads timestamp.txt
 
 
 def rejected_result(sub: Submission, ref: Reference, why: str) -> dict:
@@ -188,7 +193,7 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         flags.extend(built.flags)
         flags.extend(static_flags(built.notebook, built.cell_ids, nbref.source, ref.config))
         run = run_notebook(nbformat.writes(built.notebook).encode(), None, limits,
-                           slot=slot, force_weak=weak)
+                           slot=slot, force_weak=weak, data_dir=ref.data_dir)
         result["sandbox"] = run.sandbox
         flags.extend(run.notes)
         statuses.append(_classify(run, run.log, flags, built.cell_ids))

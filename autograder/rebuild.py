@@ -100,6 +100,9 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
             by_id.setdefault(gid, []).append(i)
     source_ids = [grade_id(c) for c in source_nb.cells]
     known = {g for g in source_ids if g}
+    # unmarked instructor cells come back in every submission: not the student's extra code
+    unmarked = {_norm(c.get("source", "")) for c, g in zip(source_nb.cells, source_ids)
+                if g is None and c.get("cell_type") == "code"}
 
     # the student's own extra code cells, keyed by the last known cell before them
     extras: dict[str | None, list] = {}
@@ -109,7 +112,8 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
         gid = grade_id(cell)
         if gid in known:
             anchor = gid
-        elif cell.get("cell_type") == "code" and cell.get("source", "").strip():
+        elif cell.get("cell_type") == "code" and cell.get("source", "").strip() and not (
+                gid is None and _norm(cell.get("source", "")) in unmarked):
             extras.setdefault(anchor, []).append(cell)
             n_extra += 1
             if gid is not None:
@@ -168,6 +172,12 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
     want = (source_nb.get("metadata", {}).get("kernelspec") or {}).get("name", "python3")
     if spec is not None and spec != want:
         flags.append(f"kernelspec changed to {str(spec)[:40]!r} (ignored)")
+    taken = {c.get("id") for c in cells if c.get("id")}
+    for i, cell in enumerate(cells):      # cells of an nbformat 4.0-4.4 source have no id
+        if not cell.get("id"):
+            cell["id"] = next(name for name in (f"cell-{i}-{n}" for n in range(len(cells) + 1))
+                              if name not in taken)
+            taken.add(cell["id"])
     nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(source_nb.get("metadata", {})))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return Rebuilt(notebook=nb, cell_ids=ids, flags=flags)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import __version__
+from autograder import __version__, asserts, scoring
 from autograder.course import REPO, Course, CourseError, check_name
 from autograder.rebuild import grade_id, is_answer, is_test, nbgrader_meta
 from autograder.sandbox import Limits, bwrap_status, run_notebook
@@ -74,9 +74,7 @@ def _validate_metadata(nb, name: str) -> dict[str, float]:
                 points[gid] = float(meta.get("points", 0))
             except (TypeError, ValueError):
                 raise CourseError(f"{name}: test cell {gid!r} has points {meta.get('points')!r}") from None
-    if not points:
-        raise CourseError(f"{name}: no graded test cell (nbgrader grade: true, solution: false)")
-    return points
+    return points   # may be empty: a notebook graded only by hand is fine
 
 
 def instrument(nb) -> nbformat.NotebookNode:
@@ -85,7 +83,7 @@ def instrument(nb) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        line = f"__import__('nnkit.checks').checks.set_cell({json.dumps(grade_id(cell))})"
+        line = f"__import__('nnkit.checks').checks.set_cell({grade_id(cell)!r})"  # a Python literal
         src = cell.source
         if src.startswith("%%"):  # a cell magic must stay on the first line
             head, _, rest = src.partition("\n")
@@ -95,8 +93,8 @@ def instrument(nb) -> nbformat.NotebookNode:
     return nb
 
 
-def _run_reference(nb, out: Path, limits: Limits, label: str) -> dict:
-    result = run_notebook(nbformat.writes(instrument(nb)).encode(), out, limits)
+def _run_reference(nb, out: Path, limits: Limits, label: str, data_dir: Path | None = None) -> dict:
+    result = run_notebook(nbformat.writes(instrument(nb)).encode(), out, limits, data_dir=data_dir)
     try:
         log = json.loads((out / "run.json").read_text())
     except (OSError, ValueError):
@@ -112,8 +110,71 @@ def _run_reference(nb, out: Path, limits: Limits, label: str) -> dict:
     return log
 
 
+def _record(nb, stem: str, label: str, tmp_root: Path, limits: Limits, determinism: bool,
+            data_dir: Path, log) -> tuple:
+    """Rewrite plain test cells, run the solution, return (graded nb, plans, records, hardened)."""
+    keep: frozenset[str] = frozenset()
+    for _attempt in range(3):
+        graded, plans = asserts.rewrite_notebook(nb, keep)
+        run_dir = tmp_root / stem
+        shutil.rmtree(run_dir, ignore_errors=True)
+        _run_reference(graded, run_dir, limits, label, data_dir)
+        records, problems = checks.load_records(run_dir / "records")
+        if problems:
+            raise CourseError(f"{label}: unreadable reference records: {problems[:3]}")
+        rewritten = {n for p in plans.values() for n in p.hardened}
+        unusable = {r.name for r in records.values() if r.error and r.name.split(".type")[0] in rewritten}
+        if not unusable:
+            break
+        keep |= {n.split(".type")[0] for n in unusable}   # their values are not plain data
+    else:
+        raise CourseError(f"{label}: could not record the values of {sorted(unusable)}")
+    if determinism:
+        again_dir = tmp_root / (stem + ".again")
+        _run_reference(graded, again_dir, limits, label, data_dir)
+        again, _ = checks.load_records(again_dir / "records")
+        unstable = sorted(k[0] for k, r in records.items()
+                          if r.kind != "between" and not checks.compare(r, again.get(k)).passed)
+        if unstable or set(again) != set(records):
+            raise CourseError(f"{label}: checks differ between two runs of the solution "
+                              f"({', '.join(unstable) or 'different checks ran'}); seed "
+                              "every random draw with np.random.default_rng(seed).")
+    recorded = {r.name for r in records.values()}
+    for plan in plans.values():   # an assertion whose expected value was not plain data ran as written
+        missing = [n for n in plan.hardened if n not in recorded]
+        plan.hardened = [n for n in plan.hardened if n in recorded]
+        plan.reasons += [f"{n}: its expected value is not plain data" for n in missing]
+        if plan.mode == "hardened" and missing:
+            plan.mode = "in-process"
+    hardened = {n for p in plans.values() for n in p.hardened}
+    hardened |= {n + ".type" for n in hardened}
+    problems = asserts.adjust_reference(records, hardened)
+    if problems:
+        raise CourseError(f"{label}: the solution fails its own test: {problems[0]}")
+    return graded, plans, records, hardened
+
+
+def _report(label: str, info: dict, log) -> None:
+    plans = info["plain"]
+    hardened = [g for g, p in plans.items() if p["mode"] == "hardened"]
+    inproc = {g: p for g, p in plans.items() if p["mode"] == "in-process"}
+    if plans:
+        log(f"[release] {label}: {len(plans)} plain-assert test cell(s): {len(hardened)} hardened "
+            f"({', '.join(hardened) or 'none'}), {len(inproc)} in-process")
+    for gid, plan in inproc.items():
+        log(f"[release]   IN-PROCESS {gid}: " + "; ".join(plan["reasons"][:4]))
+    if inproc:
+        log("[release]   An in-process verdict is what stock nbgrader gives: the test passes if the "
+            "student's process says it ran without an exception. Student code in that process can "
+            "fake this (catch or replace AssertionError, patch numpy); a hardened test instead "
+            "records the value and the grader compares it with the solution's in its own process.")
+    for gid, cell in info["manual"].items():
+        log(f"[release]   NEEDS MANUAL GRADING {gid}: {cell['kind']}, {cell['points']:g} point(s) "
+            "(grade it in nbgrader's formgrader after `autograder grade`)")
+
+
 def release(course: Course, assignment: str, *, source_dir=None, limits: Limits | None = None,
-            determinism: bool = True, log=print) -> dict:
+            determinism: bool = True, due: str | None = None, log=print) -> dict:
     check_name("assignment", assignment)
     limits = limits or Limits()
     src = find_source(course, assignment, source_dir)
@@ -121,6 +182,9 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
     notebooks = sorted(course.source(assignment).glob("*.ipynb"))
     sources = {p.stem: nbformat.read(p, as_version=4) for p in notebooks}
     cell_points = {stem: _validate_metadata(nb, p.name) for (stem, nb), p in zip(sources.items(), notebooks)}
+    if not any(cell_points.values()) and not any(asserts.manual_cells(nb) for nb in sources.values()):
+        raise CourseError(f"{assignment}: no notebook has a graded cell (nbgrader grade: true, "
+                          "or a task); mark the cells to grade in the source notebooks")
 
     log(f"[release] {assignment}: generating the student version with nbgrader")
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
@@ -131,6 +195,10 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
     if proc.returncode != 0:
         raise CourseError(f"nbgrader generate_assignment failed for {assignment!r}:\n"
                           + (proc.stdout + proc.stderr)[-3000:])
+    if due is not None:
+        from autograder.late import set_due_date
+
+        log(f"[release] {assignment}: due {set_due_date(course, assignment, due)}")
 
     ok, why = bwrap_status()
     if not ok:
@@ -145,25 +213,21 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
         for stem, nb in sources.items():
             label = f"{assignment}/{stem}.ipynb"
             log(f"[release] {label}: recording the reference answers in the sandbox")
-            _run_reference(nb, tmp_root / stem, limits, label)
-            records, problems = checks.load_records(tmp_root / stem / "records")
-            if problems:
-                raise CourseError(f"{label}: unreadable reference records: {problems[:3]}")
-            if determinism:
-                _run_reference(nb, tmp_root / (stem + ".again"), limits, label)
-                again, _ = checks.load_records(tmp_root / (stem + ".again") / "records")
-                unstable = sorted(k[0] for k, r in records.items()
-                                  if r.kind != "between" and not checks.compare(r, again.get(k)).passed)
-                if unstable or set(again) != set(records):
-                    raise CourseError(f"{label}: checks differ between two runs of the solution "
-                                      f"({', '.join(unstable) or 'different checks ran'}); seed "
-                                      "every random draw with np.random.default_rng(seed).")
-            manifest["notebooks"][stem] = _describe(label, nb, records, cell_points[stem])
+            graded, plans, records, hardened = _record(
+                nb, stem, label, tmp_root, limits, determinism, course.release(assignment), log)
+            info = _describe(label, nb, records, cell_points[stem])
+            info["manual"] = asserts.manual_cells(nb)
+            info["plain"] = {g: {"mode": p.mode, "hardened": p.hardened, "reasons": p.reasons}
+                             for g, p in plans.items() if p.mode != "checks"}
+            info["reference_is_expected"] = sorted(hardened)
+            manifest["notebooks"][stem] = info
+            _report(label, info, log)
             release_nb = course.release(assignment) / f"{stem}.ipynb"
             dest = tmp_root / "final" / stem
             dest.mkdir(parents=True)
             shutil.copytree(tmp_root / stem / "records", dest / "records")
-            shutil.copy2(notebooks[list(sources).index(stem)], dest / "source.ipynb")
+            nbformat.write(graded, dest / "source.ipynb")        # what grading runs
+            shutil.copy2(notebooks[list(sources).index(stem)], dest / "original.ipynb")
             shutil.copy2(release_nb, dest / "release.ipynb")
         blob = json.dumps(manifest, sort_keys=True).encode()
         manifest["reference_hash"] = hashlib.sha256(blob).hexdigest()[:16]
@@ -175,9 +239,12 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     total = sum(sum(n["points"].values()) for n in manifest["notebooks"].values())
+    manual = sum(c["points"] for n in manifest["notebooks"].values() for c in n["manual"].values())
     n_checks = sum(len(n["checks"]) for n in manifest["notebooks"].values())
-    log(f"[release] {assignment}: {n_checks} checks, {total:g} points; student version in "
-        f"{course.release(assignment)}")
+    plain = [p for n in manifest["notebooks"].values() for p in n["plain"].values()]
+    log(f"[release] {assignment}: {n_checks} checks, {total:g} automatic points, {manual:g} points "
+        f"graded by hand; {sum(p['mode'] == 'hardened' for p in plain)} of {len(plain)} plain-assert "
+        f"test cells hardened; student version in {course.release(assignment)}")
     return manifest
 
 
@@ -206,6 +273,9 @@ def _describe(label: str, nb, records: dict, points: dict[str, float]) -> dict:
         for name, _ in keys:
             if names_in.setdefault(name, gid) != gid:
                 raise CourseError(f"{label}: check name {name!r} is used in two cells; names must be unique")
+    problems = scoring.check_points(label, cell_checks, records, points)
+    if problems:
+        raise CourseError(problems[0])
     empty = [gid for gid, keys in cell_checks.items() if not keys and points[gid] > 0]
     if empty:
         raise CourseError(f"{label}: test cell(s) {empty} have points but call no nnkit.checks "

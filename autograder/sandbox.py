@@ -28,6 +28,7 @@ read, and use the network); callers say so loudly.
 
 from __future__ import annotations
 
+import base64
 import os
 import resource
 import shutil
@@ -47,7 +48,7 @@ from autograder import channel
 RUNNERS = {"fork": "shell_runner.py",         # the shell runner forked from a pre-loaded parent
            "shell": "shell_runner.py",        # IPython's InteractiveShell in process (fast)
            "nbclient": "sandbox_runner.py"}   # a Jupyter kernel driven by nbclient
-IN_BOX_FILES = ("fork_parent.py", "sandbox_runner.py", "shell_runner.py")
+IN_BOX_FILES = ("fork_parent.py", "sandbox_runner.py", "shell_runner.py", "datafiles.py")
 HERE = Path(__file__).resolve().parent
 IN_BOX_DIR = "/opt/autograder"
 IN_BOX_RECORDS = "/tmp/.nnkit-records"
@@ -271,7 +272,8 @@ def parent_env() -> dict[str, str]:
     return _env("/tmp/work", IN_BOX_RECORDS)
 
 
-def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int) -> RunResult:
+def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int,
+                data: list[tuple[str, bytes]] = (), notes: list[str] | None = None) -> RunResult:
     """One submission through the worker's pre-loaded parent (autograder/forkserver.py)."""
     from autograder import forkserver
 
@@ -282,9 +284,11 @@ def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int
               "rlimits": {"RLIMIT_AS": [limits.memory_bytes] * 2,
                           "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 5],
                           "RLIMIT_FSIZE": [limits.file_bytes] * 2, "RLIMIT_CORE": [0, 0],
-                          "RLIMIT_NPROC": [limits.processes] * 2}}
+                          "RLIMIT_NPROC": [limits.processes] * 2},
+              # written root-owned and read-only into /tmp/work before privileges are dropped
+              "data": [[rel, base64.b64encode(raw).decode("ascii")] for rel, raw in data]}
     start = time.monotonic()
-    notes: list[str] = []
+    notes = list(notes or [])
     try:
         srv = forkserver.server(slot, limits)
         reader, timed_out, setup_failed = srv.run(nb_bytes, header, limits)
@@ -306,25 +310,39 @@ def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int
 
 
 def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = Limits(), *,
-                 slot: int = 0, force_weak: bool = False) -> RunResult:
+                 slot: int = 0, force_weak: bool = False, data_dir: Path | None = None) -> RunResult:
     """Execute notebook JSON `nb_bytes` sandboxed; results come back over a capped pipe.
 
     The result's `log` and `records` are what the grader parsed from that pipe. With `out_dir`,
     the grader also writes them there as `run.json` and `records/` (nnkit.checks' format).
+    The data files of `data_dir` (see autograder.datafiles) are copied, read-only, into the
+    notebook's working directory; the folder itself is never mounted or named in the sandbox.
     """
+    from autograder import datafiles
+
+    notes: list[str] = []
+    try:
+        data = datafiles.collect(data_dir)
+    except (OSError, ValueError) as exc:
+        data = []
+        notes.append(f"data files not provided: {exc}")
     use_bwrap = bwrap_status()[0] and not force_weak
     runner_args = ["--channel-fd", str(CHANNEL_FD), "--cell-timeout", str(limits.cell_timeout),
                    "--cell-output-bytes", str(limits.cell_output_bytes)]
-    notes: list[str] = []
     nproc: int | None = None
     is_root = os.geteuid() == 0
     work = None
+    stage = None
 
     if use_bwrap and limits.runner == "fork" and is_root:
-        return _run_forked(nb_bytes, out_dir, limits, slot)
+        return _run_forked(nb_bytes, out_dir, limits, slot, data, notes)
     if use_bwrap:
         sandbox = "bwrap"
         cmd = bwrap_base(limits)
+        if data:      # a private copy, bound read-only (the course's folder is never mounted)
+            stage = tempfile.mkdtemp(prefix="autograder-data-")
+            datafiles.write_tree(data, Path(stage), read_only=False)
+            cmd += datafiles.bwrap_args(Path(stage), "/tmp/work")
         env = _env("/tmp/work", IN_BOX_RECORDS)
         runner_args += ["--records", IN_BOX_RECORDS]
         if is_root:
@@ -338,6 +356,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
     else:
         sandbox = "weak"
         work = tempfile.mkdtemp(prefix="autograder-weak-")
+        datafiles.write_tree(data, Path(work), read_only=False)   # files 0444 (root ignores that)
         env = _env(work, os.path.join(work, ".nnkit-records"))
         runner_args += ["--records", os.path.join(work, ".nnkit-records")]
         if is_root:
@@ -355,6 +374,9 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
                                 pass_fds=(write_end, CHANNEL_FD), start_new_session=True)
     except BaseException:
         os.close(read_end)
+        for folder in (work, stage):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         os.close(write_end)
@@ -405,6 +427,8 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
         proc.wait()
         if work:
             shutil.rmtree(work, ignore_errors=True)
+        if stage:
+            shutil.rmtree(stage, ignore_errors=True)
     results.join(timeout=10)
     for t in readers:
         t.join(timeout=5)

@@ -89,6 +89,12 @@ class Submission:
         """
         if name not in self.files:
             raise Rejected(f"{display_name(name)} is not one of the submitted notebooks")
+        return self.read_other(name, limit)
+
+    def read_other(self, name: str, limit: int) -> bytes:
+        """Any file `name` of the submission folder (e.g. timestamp.txt), read as `read` does."""
+        if "/" in name or name in ("", ".", ".."):
+            raise Rejected(f"{display_name(name)} is not a plain file name")
         root = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
         fds = [root]
         try:
@@ -164,7 +170,7 @@ def _kind(st: os.stat_result) -> str:
     return _file_problem(st) or "is a file"
 
 
-def find_submissions(directory: Path, assignment: str) -> list[Submission]:
+def find_submissions(directory: Path, assignment: str, only: str | None = None) -> list[Submission]:
     """Every DIR/<student>/<assignment> gives exactly one submission (even with no notebook).
 
     A student entry that is a symbolic link (or anything on the way that is not a plain folder
@@ -179,7 +185,7 @@ def find_submissions(directory: Path, assignment: str) -> list[Submission]:
                           "(laid out as DIR/<student>/<assignment>/*.ipynb)")
     root = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        names = sorted(os.listdir(root))
+        names = [only] if only is not None else sorted(os.listdir(root))
         for name in names:
             sub = Submission(name, assignment, directory)
             try:

@@ -12,7 +12,11 @@ Two modes, chosen by environment variables read at call time:
 - default (student, local): compare in process and raise `AssertionError` with a message that
   teaches (the check's name, which entry differs, expected versus received for visible checks,
   the hint). A hidden check (name containing ``.hidden.``) never shows an expected value; with
-  no ``expected`` it only validates that the value is plain data.
+  no ``expected`` it cannot be judged here and raises `NoReference` (grade with
+  ``autograder grade``): it never passes unearned.
+
+``points=`` on a check gives partial credit: a test cell whose checks carry points scores the
+sum of the points of its passed checks (by default a cell is all or nothing).
 - ``NNKIT_CHECKS_RECORD=<dir>``: also write the value and the parameters of every check as plain
   data (``.npy`` + JSON, readable with ``allow_pickle=False``) into ``<dir>``; a failed comparison
   does not raise, so every later check is still recorded.
@@ -37,7 +41,7 @@ from nnkit.checks import hints as _check_hints
 
 __all__ = [
     "check_close", "check_equal", "check_between", "check_shape", "set_cell",
-    "Record", "Verdict", "load_records", "compare", "is_hidden",
+    "Record", "Verdict", "load_records", "compare", "is_hidden", "NoReference",
     "RECORD_ENV", "SCHEMA_VERSION",
 ]
 
@@ -378,10 +382,19 @@ def compare(reference: Record, submitted: Record | None) -> Verdict:
 
 
 # ---------------------------------------------------------------------------- public checks
+class NoReference(AssertionError):
+    """A hidden check ran with no reference to compare with: only `autograder grade` can judge it."""
+
+
 def _run(kind: str, name: str, value: Any, expected: Any, params: dict[str, float],
-         hint: str | None) -> None:
+         hint: str | None, points: float | None = None) -> None:
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise ValueError(f"a check needs a short non-empty string name, got {name!r}")
+    if points is not None:
+        points = float(points)
+        if not (math.isfinite(points) and points >= 0):
+            raise ValueError(f"check {name!r}: points={points!r} must be a number >= 0")
+        params = dict(params, points=points)
     hint = None if hint is None else str(hint)[:MAX_HINT]
     recording = bool(os.environ.get(RECORD_ENV))
     arr = exp = None
@@ -398,40 +411,46 @@ def _run(kind: str, name: str, value: Any, expected: Any, params: dict[str, floa
         if recording:
             return
         raise AssertionError(f"Check {name!r} failed: {error}." + (f"\nHint: {hint}" if hint else ""))
+    if exp is None and kind != "between" and not recording:
+        # never a pass that was not earned (e.g. under stock `nbgrader autograde`)
+        raise NoReference(f"Check {name!r} is a hidden check: its reference answer is known only "
+                          "to the autograder, so it cannot pass here. Grade this notebook with "
+                          "`autograder grade` (not `nbgrader autograde` or a plain run).")
     passed, message = _judge(kind, name, arr, exp, params, hint)
     if not passed and not recording:
         raise AssertionError(message)
 
 
 def check_close(name: str, value: Any, expected: Any = None, *, rtol: float = 1e-6,
-                atol: float = 1e-8, hint: str | None = None) -> None:
+                atol: float = 1e-8, hint: str | None = None, points: float | None = None) -> None:
     """Pass if every entry satisfies ``|value - expected| <= atol + rtol * |expected|``.
 
     Shapes must match exactly. Hidden checks (``.hidden.`` in `name`) pass no `expected`.
     """
-    _run("close", name, value, expected, {"rtol": float(rtol), "atol": float(atol)}, hint)
+    _run("close", name, value, expected, {"rtol": float(rtol), "atol": float(atol)}, hint, points)
 
 
-def check_equal(name: str, value: Any, expected: Any = None, *, hint: str | None = None) -> None:
+def check_equal(name: str, value: Any, expected: Any = None, *, hint: str | None = None,
+                points: float | None = None) -> None:
     """Pass if `value` equals `expected` exactly (ints, bools, strings, or arrays of them)."""
-    _run("equal", name, value, expected, {}, hint)
+    _run("equal", name, value, expected, {}, hint, points)
 
 
 def check_between(name: str, value: Any, low: float, high: float, *,
-                  hint: str | None = None) -> None:
+                  hint: str | None = None, points: float | None = None) -> None:
     """Pass if every entry of `value` lies in ``[low, high]`` (for statistics)."""
     low, high = float(low), float(high)
     if not low <= high:
         raise ValueError(f"check_between({name!r}): low={low} is above high={high}")
-    _run("between", name, value, None, {"low": low, "high": high}, hint)
+    _run("between", name, value, None, {"low": low, "high": high}, hint, points)
 
 
 def check_shape(name: str, value: Any, expected_shape: tuple[int, ...] | None = None, *,
-                hint: str | None = None) -> None:
+                hint: str | None = None, points: float | None = None) -> None:
     """Pass if ``np.shape(value) == expected_shape`` (checks the shape only, not the values)."""
     shape = np.asarray(np.shape(value), dtype=np.int64)
     exp = None if expected_shape is None else np.asarray(tuple(expected_shape), dtype=np.int64)
-    _run("shape", name, shape, exp, {}, hint)
+    _run("shape", name, shape, exp, {}, hint, points)
 
 
 def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | None = None,

@@ -100,7 +100,8 @@ def test_cli_errors_are_clear(tmp_path):
     assert run.returncode == 2 and "not a plain directory name" in run.stderr
 
 
-def test_release_refuses_plain_assert(tmp_path):
+def test_release_refuses_a_graded_test_cell_that_records_nothing(tmp_path):
+    """(Plain-assert cells are rewritten at release and always record; see test_plain_asserts.)"""
     from autograder.course import CourseError
     from autograder.release import _describe
 

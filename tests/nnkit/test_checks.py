@@ -67,10 +67,28 @@ def test_hidden_message_never_shows_expected():
     assert "0.71" not in str(err.value) and "accepted range" in str(err.value)
 
 
-def test_hidden_without_expected_only_validates():
-    checks.check_close("t.hidden.x", np.ones(3))
+def test_check_without_reference_never_passes_locally():
+    """Under a plain run (or stock nbgrader) a check with no reference fails loudly."""
+    for call in (lambda: checks.check_close("t.hidden.x", np.ones(3)),
+                 lambda: checks.check_equal("t.hidden.y", 3),
+                 lambda: checks.check_shape("t.hidden.s", np.ones((2, 3)))):
+        with pytest.raises(checks.NoReference, match="autograder grade"):
+            call()
     with pytest.raises(AssertionError, match="plain data"):
         checks.check_close("t.hidden.x", object())
+    checks.check_between("t.hidden.b", 0.5, 0.0, 1.0)   # bounds are its reference
+
+
+def test_points_are_recorded(tmp_path, monkeypatch):
+    monkeypatch.setenv(checks.RECORD_ENV, str(tmp_path))
+    checks.check_close("t.hidden.p", 1.0, points=1.5)
+    checks.check_equal("t.q", 2, 2)
+    records, problems = checks.load_records(tmp_path)
+    assert not problems
+    assert records[("t.hidden.p", 0)].params["points"] == 1.5
+    assert "points" not in records[("t.q", 0)].params
+    with pytest.raises(ValueError, match="points"):
+        checks.check_equal("t.r", 1, 1, points=-1)
 
 
 def test_equal_and_between():
