@@ -58,7 +58,9 @@ MUTATIONS = [
      "source": _forward(train_out="x * keep / max(p_drop, 1e-12)")},
     {"name": "non_inverted_dropout", "cell": "dropout_forward",
      "source": _forward(train_out="x * keep", eval_out="x * (1.0 - p_drop)")},
-    {"name": "global_random_state", "cell": "dropout_forward",
+    # draws from NumPy's unseeded global generator: its verdicts differ from run to run, so the
+    # end-to-end test only requires that it never scores full marks (key "unseeded")
+    {"name": "global_random_state", "cell": "dropout_forward", "unseeded": True,
      "source": _forward(keep="np.random.random(x.shape) >= p_drop")},
     {"name": "backward_ignores_the_mask", "cell": "dropout_backward",
      "source": (

@@ -64,11 +64,16 @@ def test_exercise_end_to_end(assignment, tmp_path):
     kernel = {r["student"]: r for r in grade_assignment(
         course, assignment, jobs=2, limits=dataclasses.replace(TEST_LIMITS, runner="nbclient"),
         regrade=True, progress=False, log=lambda *a: None)}
-    assert {s: _verdicts(r) for s, r in results.items()} == {s: _verdicts(r) for s, r in kernel.items()}
+    # a mutation that draws from NumPy's unseeded global generator has verdicts that vary from
+    # run to run (mutations.py marks it "unseeded"): the runners are compared on the others
+    unseeded = {f"mut_{m['name']}" for m in mutations if m.get("unseeded")}
+    assert ({s: _verdicts(r) for s, r in results.items() if s not in unseeded}
+            == {s: _verdicts(r) for s, r in kernel.items() if s not in unseeded})
     full = results["solution"]["max_score"]
     assert results["solution"]["score"] == full, results["solution"]
     assert results["release"]["score"] == 0, results["release"]
-    survivors = [n for n, r in results.items() if n.startswith("mut_") and r["score"] >= full]
+    survivors = [n for n, r in [*results.items(), *kernel.items()]
+                 if n.startswith("mut_") and r["score"] >= full]
     assert not survivors, f"mutations scoring full: {survivors}"
     if not mutations:
         pytest.skip(f"{assignment} has no mutation catalogue (exercises/{assignment}/mutations.py)")
