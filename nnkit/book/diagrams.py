@@ -59,6 +59,12 @@ class Diagram:
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    def _repr_png_(self) -> bytes:
+        """A PNG for formats that cannot show SVG (the PDF's LaTeX picks it; pages use the SVG)."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=200, metadata={"Software": None})
+        return buf.getvalue()
+
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.write_text(self.svg(), encoding="utf-8")
