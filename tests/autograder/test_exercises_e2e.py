@@ -75,5 +75,10 @@ def test_exercise_end_to_end(assignment, tmp_path):
     survivors = [n for n, r in [*results.items(), *kernel.items()]
                  if n.startswith("mut_") and r["score"] >= full]
     assert not survivors, f"mutations scoring full: {survivors}"
+    if assignment == "ex03_backprop":
+        # partial credit per check: a wrong mse_grad costs the backward cell only the hidden
+        # checks that call mse_grad, not the points of a correct backward
+        cell = results["mut_mse_grad_sign_flip"]["notebooks"][assignment]["test_backward"]
+        assert 0 < cell["score"] < cell["points"], cell
     if not mutations:
         pytest.skip(f"{assignment} has no mutation catalogue (exercises/{assignment}/mutations.py)")
