@@ -46,6 +46,12 @@ def test_the_initial_frame_and_the_controls_are_read_from_the_explorer_html():
 def test_html_without_an_explorer_is_left_alone():
     ext = _ext()
     assert ext.parse_explorer("<div><img src='data:image/png;base64,AAAA'></div>") is None
-    assert ext.parse_explorer('<div class="nnkit-explorer"><img src="x.png"></div>') is None
+
+
+def test_an_explorer_drawn_by_its_script_has_no_frame_in_its_html():
+    """Its picture comes from the bundle's image/png instead (see ExplorerStillFrame)."""
+    ext = _ext()
+    block = ext.parse_explorer('<div class="nnkit-explorer" aria-label="Neuron"><img src="x.png"></div>')
+    assert block is not None and block.src is None and block.title == "Neuron"
     with pytest.raises(ValueError):
         ext.frame_bytes("data:image/gif;base64,AAAA")
