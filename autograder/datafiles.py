@@ -68,6 +68,8 @@ def collect(data_dir: Path | None, cap: int = MAX_DATA_BYTES) -> list[tuple[str,
     out: list[tuple[str, bytes]] = []
     total = 0
 
+    from nnkit.checks import read_fd_capped
+
     def add(path: Path, rel: str) -> None:
         nonlocal total
         try:
@@ -77,14 +79,13 @@ def collect(data_dir: Path | None, cap: int = MAX_DATA_BYTES) -> list[tuple[str,
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
-                total += len(chunk)
-                if total > cap:
-                    raise ValueError(f"the assignment's data files are over {cap >> 20} MiB; "
-                                     "keep large data sets out of the release folder")
-                chunks.append(chunk)
-            out.append((rel, b"".join(chunks)))
+            try:
+                data = read_fd_capped(fd, cap - total)
+            except ValueError:
+                raise ValueError(f"the assignment's data files are over {cap >> 20} MiB; "
+                                 "keep large data sets out of the release folder") from None
+            total += len(data)
+            out.append((rel, data))
         finally:
             os.close(fd)
 

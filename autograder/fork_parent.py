@@ -85,6 +85,16 @@ def receive(sock: socket.socket):
     return header, fds[0], _recv_exact(sock, nb_len)
 
 
+def _die_in_setup(what: str, exc: BaseException) -> None:
+    """Say on stderr what failed before the student's code ran, and exit with EXIT_SETUP."""
+    try:
+        sys.__stderr__.write(f"fork_parent: {what}: {type(exc).__name__}: {exc}\n")
+        sys.__stderr__.flush()
+    except BaseException:  # noqa: BLE001
+        pass
+    os._exit(EXIT_SETUP)
+
+
 def run_b(header: dict, channel_fd: int, nb: bytes) -> None:
     """PID 1 of the submission's namespaces; never returns."""
     try:
@@ -116,12 +126,7 @@ def run_b(header: dict, channel_fd: int, nb: bytes) -> None:
         shell_runner.supervise(shell_runner.code_cells(nb), channel, float(header["cell_timeout"]),
                                int(header["cell_output_bytes"]))
     except BaseException as exc:  # noqa: BLE001
-        try:
-            sys.__stderr__.write(f"fork_parent: submission setup failed: {type(exc).__name__}: {exc}\n")
-            sys.__stderr__.flush()
-        except BaseException:  # noqa: BLE001
-            pass
-        os._exit(EXIT_SETUP)
+        _die_in_setup("submission setup failed", exc)
     os._exit(0)
 
 
@@ -155,12 +160,7 @@ def run_a(header: dict, channel_fd: int, nb: bytes) -> None:
             if pid:
                 os._exit(0)
     except BaseException as exc:  # noqa: BLE001
-        try:
-            sys.__stderr__.write(f"fork_parent: namespaces failed: {type(exc).__name__}: {exc}\n")
-            sys.__stderr__.flush()
-        except BaseException:  # noqa: BLE001
-            pass
-        os._exit(EXIT_SETUP)
+        _die_in_setup("namespaces failed", exc)
 
 
 def main() -> int:

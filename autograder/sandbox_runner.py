@@ -153,7 +153,9 @@ def _stream_note(text: str):
     return new_output("stream", name="stderr", text=text + "\n")
 
 
-def main() -> int:
+def start() -> tuple[argparse.Namespace, Channel, bytes]:
+    """What both runners do first: parse the command line, drop privileges, open the result
+    channel and point the checks at the private records folder, read the notebook (capped)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--channel-fd", type=int, required=True)
     parser.add_argument("--records", required=True)
@@ -168,10 +170,14 @@ def main() -> int:
     os.makedirs(args.records, mode=0o700, exist_ok=True)
     os.environ["NNKIT_CHECKS_RECORD"] = args.records
     channel = Channel(args.channel_fd, args.records)
-
     raw = sys.stdin.buffer.read(MAX_NOTEBOOK_BYTES + 1)
     if len(raw) > MAX_NOTEBOOK_BYTES:
         raise SystemExit("notebook too large")
+    return args, channel, raw
+
+
+def main() -> int:
+    args, channel, raw = start()
     import nbformat
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 

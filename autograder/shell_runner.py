@@ -24,7 +24,6 @@ extend a cell's time limit), and the grader uses the log only for statuses and m
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import select
@@ -33,7 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
-from sandbox_runner import EVALUE_CHARS, MAX_NOTEBOOK_BYTES, Channel, drop_privileges, not_dumpable
+from sandbox_runner import EVALUE_CHARS, Channel, start
 
 STARTUP_SECONDS = 60.0
 
@@ -238,23 +237,7 @@ def supervise(cells, channel: Channel, cell_timeout: float, cell_output_bytes: i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--channel-fd", type=int, required=True)
-    parser.add_argument("--records", required=True)
-    parser.add_argument("--cell-timeout", type=float, default=30)
-    parser.add_argument("--cell-output-bytes", type=int, default=100_000)
-    parser.add_argument("--drop-to", default=None)
-    args = parser.parse_args()
-    if args.drop_to:
-        drop_privileges(args.drop_to)
-    not_dumpable()
-    os.set_inheritable(args.channel_fd, False)
-    os.makedirs(args.records, mode=0o700, exist_ok=True)
-    os.environ["NNKIT_CHECKS_RECORD"] = args.records
-    channel = Channel(args.channel_fd, args.records)
-    raw = sys.stdin.buffer.read(MAX_NOTEBOOK_BYTES + 1)
-    if len(raw) > MAX_NOTEBOOK_BYTES:
-        raise SystemExit("notebook too large")
+    args, channel, raw = start()
     supervise(code_cells(raw), channel, args.cell_timeout, args.cell_output_bytes)
     return 0
 

@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnkit.checks import read_fd_capped
+
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 MAX_KEY_BYTES = 80
 MAX_NOTEBOOKS = 50                   # notebooks looked at in one assignment folder
@@ -115,16 +117,10 @@ class Submission:
             if st.st_size > limit:
                 raise ValueError(f"{display_name(name)} is {st.st_size / 2**20:.0f} MB, over the "
                                  f"{limit // 2**20} MB limit (clear the outputs and resubmit)")
-            chunks, total = [], 0
-            while True:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > limit:
-                    raise ValueError(f"{display_name(name)} is over the {limit // 2**20} MB limit")
-                chunks.append(chunk)
-            return b"".join(chunks)
+            try:
+                return read_fd_capped(fd, limit)
+            except ValueError:
+                raise ValueError(f"{display_name(name)} is over the {limit // 2**20} MB limit") from None
         finally:
             for fd in reversed(fds):
                 os.close(fd)

@@ -164,18 +164,23 @@ def _read_capped(path: str, limit: int) -> bytes:
             raise ValueError("not a regular file")
         if st.st_size > limit:
             raise ValueError(f"{st.st_size} bytes, more than the limit of {limit}")
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > limit:
-                raise ValueError(f"more than the limit of {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_fd_capped(fd, limit)
     finally:
         os.close(fd)
+
+
+def read_fd_capped(fd: int, limit: int) -> bytes:
+    """All bytes of an open file, or ValueError as soon as there are more than `limit` (a file
+    may grow after its size was checked)."""
+    chunks, total = [], 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise ValueError(f"more than the limit of {limit} bytes")
+        chunks.append(chunk)
 
 
 def _load_npy(directory: str, fname: Any) -> np.ndarray:
