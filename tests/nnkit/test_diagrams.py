@@ -43,6 +43,7 @@ def _all_diagrams():
         "lstm": R.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
         "gru": R.gru_cell_diagram(GRUCell(3, 4, rng=rng)),
         "shatter": G.shattering_diagram([[0, 0], [1, 0], [0, 1]]),
+        "shatter_xor": G.shattering_diagram([[0, 0], [1, 1], [1, 0], [0, 1]]),
         "conv": G.conv_pool_diagram(rng.integers(0, 4, (6, 6)), np.eye(3)),
     }
 
