@@ -466,4 +466,6 @@ def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | 
     return _check_hints.call(name, func, *args, errstate=errstate, hint=hint, **kwargs)
 
 
-__all__ += ["call"]
+install_hints = _check_hints.install_hints
+__all__ += ["call", "install_hints"]
+install_hints()  # in Jupyter: NumPy errors raised anywhere in the notebook come with a hint

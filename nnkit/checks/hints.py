@@ -13,17 +13,22 @@ of nnkit, so that `nnkit.checks` stays self-contained):
   arguments, reports an exception with `explain_error`, and *then* checks that the inputs are
   unchanged, before any value is compared. So an in-place update is reported as an in-place
   update, not as a wrong value.
+- `install_hints`: in Jupyter (any IPython shell), add `explain_error`'s hint under the
+  traceback of *every* error a cell raises, so that a NumPy error from a student's function
+  called directly by a test cell, or by the student's own cell, is explained too.
+  `nnkit.checks` calls it on import when it runs inside IPython.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import sys
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["shape_message", "explain_error", "call", "changed_inputs"]
+__all__ = ["shape_message", "explain_error", "call", "changed_inputs", "install_hints"]
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -95,6 +100,14 @@ def explain_error(exc: BaseException) -> str | None:
         return "an array has fewer dimensions than your index assumes: print its shape."
     if isinstance(exc, NotImplementedError):
         return "this part is not written yet: replace raise NotImplementedError() with your code."
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] == "nnkit":
+        return ("nnkit is not installed in this kernel: run the set-up cell at the top of the "
+                "notebook (on Colab it installs nnkit), or pip install it in this environment.")
+    if type(exc) is NameError:
+        name = getattr(exc, "name", None) or (re.findall(r"'(\w+)'", text) or ["a name"])[0]
+        return (f"{name} is not defined yet: run the cells above this one in order (Run All), "
+                "and fix the first cell that failed; a cell that raised defined nothing after "
+                "the error.")
     return None
 
 
@@ -159,3 +172,38 @@ def call(name: str, func: Callable, *args: Any, errstate: dict | None = None,
             f"{', '.join(changed)} in place. Leave the inputs as they were: compute new arrays "
             "(x = x - ... instead of x -= ...), or work on a copy.")
     return result
+
+
+# ---------------------------------------------------------------------------- Jupyter
+def _hinted_traceback(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler: the usual traceback, with the hint as its last line.
+
+    IPython ignores what a custom handler returns, so it shows the traceback itself, through
+    the shell's ``_showtraceback`` (which ipykernel turns into the cell's error output).
+    """
+    hint = None if isinstance(value, AssertionError) else explain_error(value)  # checks say theirs
+    if isinstance(value, SyntaxError):
+        shell.showsyntaxerror()
+    elif hint is None or hasattr(value, "_render_traceback_"):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    else:
+        sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        shell._showtraceback(etype, value, list(stb) + [f"Hint: {hint}"])
+
+
+def install_hints(shell=None) -> bool:
+    """Explain NumPy errors under every traceback of an IPython shell (Jupyter, Colab).
+
+    `shell` defaults to the running one; outside IPython nothing happens. Returns True if the
+    handler is installed. Errors that the shell already handles specially keep their handler.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")  # never import IPython just for this
+        shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    if getattr(shell, "custom_exceptions", ()) not in ((), (Exception,)):
+        return False  # somebody else's handler: leave it alone
+    shell.set_custom_exc((Exception,), _hinted_traceback)
+    return True

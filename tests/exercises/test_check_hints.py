@@ -68,3 +68,65 @@ def test_call_explains_errors_and_applies_errstate():
         checks.call("t.sigmoid", lambda z: 1 / (1 + np.exp(-z)), np.array([-1000.0]), errstate={"over": "raise"})
     with pytest.raises(AssertionError, match="my own hint"):
         checks.call("t.other", lambda: {}["x"], hint="my own hint")
+
+
+def test_name_and_missing_nnkit_errors_get_their_own_hints():
+    assert "run the cells above" in hints.explain_error(NameError("name 'net_curves' is not defined"))
+    missing = ModuleNotFoundError("No module named 'nnkit'", name="nnkit")
+    assert "set-up cell" in hints.explain_error(missing)
+    assert hints.explain_error(ModuleNotFoundError("x", name="torch")) is None
+
+
+@pytest.fixture()
+def shell():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    sh = InteractiveShell.instance()
+    yield sh
+    sh.set_custom_exc((), None)
+    InteractiveShell.clear_instance()
+
+
+def _traceback_of(shell, source: str, capsys) -> str:
+    """The traceback text a notebook shows: ipykernel sends the structured traceback that
+    `_showtraceback` receives, so that is what is captured here."""
+    shown = []
+    shell._showtraceback = lambda etype, evalue, stb: shown.append(shell.InteractiveTB.stb2text(stb))
+    result = shell.run_cell(source)
+    assert not result.success and len(shown) == 1
+    return shown[0]
+
+
+def test_every_cell_error_in_jupyter_ends_with_the_hint(shell, capsys):
+    """A NumPy error from a student's function called directly (no checks.call) is explained."""
+    assert hints.install_hints(shell)
+    shell.run_cell("import numpy as np\n"
+                   "def dense(A, W, b):\n    return A @ W + b\n")
+    text = _traceback_of(shell, "dense(np.ones((5, 2)), np.ones((3, 2)), np.zeros(3))", capsys)
+    assert "ValueError" in text and "matmul" in text            # the real traceback stays
+    assert "Hint: the matrix product failed" in text and "(n_out, n_in)" in text
+    text = _traceback_of(shell, "print(undefined_curves)", capsys)
+    assert "Hint: undefined_curves is not defined yet" in text
+    # a failed check already carries its own hint: nothing is added
+    text = _traceback_of(shell, "from nnkit import checks\n"
+                                "checks.check_close('t.x', np.ones(2), np.zeros(2), hint='mine')", capsys)
+    assert "mine" in text and "Hint: the matrix" not in text and text.count("Hint:") == 1
+    # an error without a known diagnosis shows the plain traceback
+    text = _traceback_of(shell, "raise KeyError('W3')", capsys)
+    assert "KeyError" in text and "Hint:" not in text
+    # syntax errors keep IPython's own display, and the shell still records every error
+    assert "SyntaxError" in _traceback_of(shell, "def f(:\n    pass", capsys)
+    assert isinstance(shell.run_cell("np.ones(2) @ np.ones(3)").error_in_exec, ValueError)
+
+
+def test_importing_checks_in_ipython_installs_the_hints_once(shell):
+    import importlib
+
+    import nnkit.checks as checks_module
+
+    importlib.reload(checks_module)          # the import-time call, now with a shell running
+    assert shell.custom_exceptions == (Exception,)
+    assert hints.install_hints(shell)        # idempotent
+    shell.set_custom_exc((KeyError,), lambda *a, **k: None)
+    assert not hints.install_hints(shell)    # another handler is left alone
+    assert not hints.install_hints(object())  # not an IPython shell
