@@ -330,14 +330,24 @@ def test_closed_form_explorer_offers_print_a_png_of_its_initial_picture():
     assert "initial settings" in bundle["text/plain"]
 
 
-def test_live_closed_form_explorer_is_an_ipywidgets_interactive():
+@pytest.mark.parametrize("name", ["architecture_explorer", "gated_gradient_explorer", "pooling_explorer"])
+def test_live_closed_form_explorer_is_an_ipywidgets_interactive(name):
     widgets = pytest.importorskip("ipywidgets", reason="ipywidgets is not installed")
-    from nnkit.book.explorers import architecture_explorer
+    import nnkit.book.explorers
+    from matplotlib.figure import Figure
 
-    live = architecture_explorer().live()
+    ex = getattr(nnkit.book.explorers, name)()
+    live = ex.live()
     assert isinstance(live, widgets.interactive)
     kinds = {type(w).__name__ for w in live.children}
-    assert {"FloatSlider", "Dropdown", "Output"} <= kinds
+    from nnkit.book.jsexplorer import Select
+
+    assert {"FloatSlider", "Output"} <= kinds
+    assert ("Dropdown" in kinds) == any(isinstance(c, Select) for c in ex.controls)
+    # the widgets hand floats (and the drop-downs' strings) to the drawing, which copes
+    fig = Figure()
+    ex.python_render(fig, **live.kwargs)
+    assert fig.axes
 
 
 def test_js_explorer_controls_reject_bad_values():
