@@ -188,7 +188,7 @@ def fixed_gate_grad_norms(layer, x, f, h0=None) -> tuple[np.ndarray, np.ndarray]
     and the averaging are those of `grad_norm_vs_distance`: ``L = sum_n <g, h_T>`` with
     ``g = ones(h) / sqrt(h)``, the norm of ``g J_T ... J_{T-k+1}`` averaged over the batch.
     The backward pass multiplies row vectors, ``g J = f g + ((1 - f) phi'(a) g) W``, so no
-    Jacobian is formed. The layer is not changed.
+    Jacobian is formed. Computed in float64; the layer is not changed.
 
     Parameters
     ----------
@@ -220,8 +220,9 @@ def fixed_gate_grad_norms(layer, x, f, h0=None) -> tuple[np.ndarray, np.ndarray]
     U = layer.weight_ih.value.astype(np.float64)  # (h, d)
     b = (layer.bias_ih.value + layer.bias_hh.value).astype(np.float64)  # (h,)
     n, T, _ = x.shape
-    h = np.zeros((n, H)) if h0 is None and layer.initial_state is None else np.broadcast_to(
-        np.asarray(layer.initial_state if h0 is None else h0, dtype=np.float64), (n, H))
+    start = layer.initial_state if h0 is None else h0
+    h = np.zeros((n, H)) if start is None else np.broadcast_to(
+        np.asarray(start, dtype=np.float64), (n, H))  # (n, h)
     relu = layer.nonlinearity == "relu"
     slopes = []  # (1 - f) phi'(a_t), each (n, h)
     for t in range(T):

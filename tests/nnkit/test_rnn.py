@@ -399,6 +399,9 @@ def test_fixed_gate_grad_norms_at_f0_is_the_vanilla_layer(nonlinearity):
         want_dist, want = theory.grad_norm_vs_distance(layer, xs)
         assert list(dist) == list(want_dist)
         np.testing.assert_allclose(norms, want, rtol=1e-12)
+    h0 = rng.normal(size=(N, H))  # a given initial state, as for grad_norm_vs_distance
+    np.testing.assert_allclose(theory.fixed_gate_grad_norms(layer, x, 0.0, h0)[1],
+                               theory.grad_norm_vs_distance(layer, x, h0)[1], rtol=1e-12)
 
 
 def test_fixed_gate_grad_norms_is_the_product_of_finite_difference_jacobians():
