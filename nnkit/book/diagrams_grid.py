@@ -121,10 +121,18 @@ def conv2d_valid(X, K, b: float = 0.0) -> np.ndarray:
     return np.einsum("ijuv,uv->ij", sliding_window_view(X, K.shape), K) + b
 
 
-def pool2d(A, p: int, reduce=np.max) -> np.ndarray:
-    """Non-overlapping p x p pooling: (H, W) -> (H // p, W // p)."""
-    H, W = A.shape
-    return reduce(A[: H // p * p, : W // p * p].reshape(H // p, p, W // p, p), axis=(1, 3))
+def pool2d(A, p: int, reduce=np.max, stride: int | None = None) -> np.ndarray:
+    """p x p pooling with the given stride (default p: windows side by side, the last rows and
+    columns that fill no window dropped): (H, W) -> ((H - p) // stride + 1, (W - p) // stride + 1).
+
+    ``out[i, j] = reduce(A[stride i : stride i + p, stride j : stride j + p])``.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    s = p if stride is None else stride
+    if p < 1 or s < 1:
+        raise ValueError(f"pool2d: the window p and the stride must be at least 1, got {p}, {s}.")
+    return reduce(sliding_window_view(np.asarray(A), (p, p))[::s, ::s], axis=(2, 3))
 
 
 def _grid(ax, M, x0, y0, s, *, hl=None, hl_color=ORANGE, fill="white", label=""):

@@ -23,6 +23,7 @@ from nnkit.theory.perceptron import (
     vc_dimension_halfspaces,
 )
 from nnkit.theory.recurrent import (
+    fixed_gate_grad_norms,
     grad_norm_vs_distance,
     jacobian_product_singular_values,
     scale_spectral_radius,
@@ -45,5 +46,5 @@ __all__ = [
     "LinearRegions", "linear_regions", "random_relu_net", "fourier_amplitudes",
     "SpectralBiasHistory", "spectral_bias_history",
     "step_jacobians", "grad_norm_vs_distance", "jacobian_product_singular_values",
-    "scale_spectral_radius",
+    "scale_spectral_radius", "fixed_gate_grad_norms",
 ]

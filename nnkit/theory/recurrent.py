@@ -19,7 +19,7 @@ from nnkit.core import NNKitError, ShapeError
 
 __all__ = [
     "step_jacobians", "grad_norm_vs_distance", "jacobian_product_singular_values",
-    "scale_spectral_radius",
+    "scale_spectral_radius", "fixed_gate_grad_norms",
 ]
 
 
@@ -172,3 +172,67 @@ def scale_spectral_radius(W, rho: float) -> np.ndarray:
             "rescaling can change it; start from a random matrix."
         )
     return (W * (rho / radius)).astype(W.dtype)
+
+
+def fixed_gate_grad_norms(layer, x, f, h0=None) -> tuple[np.ndarray, np.ndarray]:
+    """``||dL/dh_{T-k}||`` against k for the gated recurrence with the gates held fixed.
+
+    The recurrence takes the weights of a vanilla `nnkit.RNN` layer (W = ``weight_hh``,
+    U = ``weight_ih``, b = ``bias_ih + bias_hh``, phi its nonlinearity) and constant gates,
+    a forget gate `f` and the input gate ``i = 1 - f``::
+
+        h_t = f h_{t-1} + (1 - f) phi(a_t),    a_t = W h_{t-1} + U x_t + b,
+        J_t = dh_t/dh_{t-1} = diag(f) + diag((1 - f) phi'(a_t)) W.
+
+    ``f = 0`` is the layer itself, so the norms then equal `grad_norm_vs_distance`. The loss
+    and the averaging are those of `grad_norm_vs_distance`: ``L = sum_n <g, h_T>`` with
+    ``g = ones(h) / sqrt(h)``, the norm of ``g J_T ... J_{T-k+1}`` averaged over the batch.
+    The backward pass multiplies row vectors, ``g J = f g + ((1 - f) phi'(a) g) W``, so no
+    Jacobian is formed. Computed in float64; the layer is not changed.
+
+    Parameters
+    ----------
+    layer : nnkit.RNN
+    x : array (n, T, d) or (T, d)
+    f : float in [0, 1], or an array (h,) of them (one gate per unit)
+    h0 : array (n, h) or (h,), optional; default the layer's ``initial_state`` (None: zeros)
+
+    Returns ``(distances, norms)``, both (T+1,).
+    """
+    from nnkit.rnn import RNN
+
+    if not isinstance(layer, RNN):
+        raise NNKitError(f"fixed_gate_grad_norms: expected a vanilla nnkit.RNN layer (its weights "
+                         f"drive the gated recurrence), got {type(layer).__name__}.")
+    H = layer.n_hidden
+    fg = np.asarray(f, dtype=np.float64)
+    if fg.shape not in ((), (H,)) or not np.all((fg >= 0) & (fg <= 1)):
+        raise NNKitError(f"fixed_gate_grad_norms: f must be a number in [0, 1] or an array of "
+                         f"{H} of them (one per unit), got {f!r}.")
+    x = np.asarray(x, dtype=np.float64)
+    single = x.ndim == 2
+    if single:
+        x = x[None]  # (1, T, d)
+    if x.ndim != 3 or x.shape[2] != layer.weight_ih.value.shape[1]:
+        raise ShapeError(f"fixed_gate_grad_norms: x must be (n, T, {layer.weight_ih.value.shape[1]}) "
+                         f"or (T, {layer.weight_ih.value.shape[1]}), got {np.shape(x)}.")
+    W = layer.weight_hh.value.astype(np.float64)  # (h, h)
+    U = layer.weight_ih.value.astype(np.float64)  # (h, d)
+    b = (layer.bias_ih.value + layer.bias_hh.value).astype(np.float64)  # (h,)
+    n, T, _ = x.shape
+    start = layer.initial_state if h0 is None else h0
+    h = np.zeros((n, H)) if start is None else np.broadcast_to(
+        np.asarray(start, dtype=np.float64), (n, H))  # (n, h)
+    relu = layer.nonlinearity == "relu"
+    slopes = []  # (1 - f) phi'(a_t), each (n, h)
+    for t in range(T):
+        a = h @ W.T + x[:, t] @ U.T + b  # (n, h)
+        phi = np.maximum(a, 0.0) if relu else np.tanh(a)
+        h = fg * h + (1 - fg) * phi
+        slopes.append((1 - fg) * ((a > 0).astype(np.float64) if relu else 1 - phi ** 2))
+    g = np.full((n, H), 1.0 / np.sqrt(H))  # (n, h): dL/dh_T
+    norms = [np.linalg.norm(g, axis=1).mean()]
+    for s in reversed(slopes):  # g <- g J_t, t = T, ..., 1
+        g = fg * g + (g * s) @ W
+        norms.append(np.linalg.norm(g, axis=1).mean())
+    return np.arange(T + 1), np.array(norms)

@@ -34,6 +34,13 @@ GD = [(0.1, 0.0, 10.0), (0.19, 0.0, 10.0), (0.21, 0.0, 10.0), (0.05, 0.9, 4.0), 
       (0.25, 0.0, 20.0)]
 TARGETS = [0.0, 0.13, 0.5, 1.0]
 BOUNDS = [(d, e, dl) for d in (1, 6, 100, 1000) for e in (0.005, 0.08, 0.5) for dl in (1e-8, 0.05, 0.5)]
+# (rho, f, T): vanishing and exploding vanilla runs, gates from 0 to 0.999, short and full length
+GATED = [(0.5, 0.0, 60), (0.8, 0.9, 60), (1.0, 0.5, 200), (2.0, 0.99, 120), (3.0, 0.0, 200),
+         (3.0, 0.999, 10), (1.2, 0.97, 60), (0.1, 0.3, 33), (2.5, 0.5, 150)]
+# (shift, width, kernel, pooling, p, stride): whole and fractional pixels, the bar at the edge,
+# every kernel, max and average, windows of 2 and 3, side by side and overlapping
+POOLS = [(sh, w, k, pool, p, st) for sh in (0.0, 0.5, 1.0, 2.0, 2.3, 4.0) for w in (0.5, 1.0, 2.7, 3.0)
+         for k in E.POOL_KERNELS for pool in ("max", "average") for p in (2, 3) for st in (p, 1)]
 
 
 def _cases():
@@ -44,6 +51,8 @@ def _cases():
         "archs": ARCHS, "x": rng.uniform(-2, 2, (50, 2)).tolist(), "config": architecture_config(),
         "gd": GD, "theta0": [-4.0, 1.5], "steps": 60, "bounds": BOUNDS, "targets": TARGETS,
         "zl": np.linspace(-20, 20, 81).tolist(),
+        "gated": GATED, "gated_config": E.gated_gradient_config(),
+        "pools": POOLS, "pool_config": E.pooling_config(),
     }
 
 
@@ -68,6 +77,14 @@ EVALUATE = """
   });
   C.targets.forEach(function (y) {
     out.losses.push(C.zl.map(function (z) { var r = m.sigmoidLosses(z, y); return [r.mse, r.bce, r.dmse, r.dbce]; }));
+  });
+  var G = C.gated_config;
+  out.gated = C.gated.map(function (g) {
+    return m.fixedGateGradNorms(m.gatedWeights(G, g[0]), G.U, G.b, G.x.slice(0, g[2]), g[1]);
+  });
+  out.pools = C.pools.map(function (q) {
+    var r = m.poolingMaps(C.pool_config, q[0], q[1], q[2], q[3], q[4], q[5]);
+    return [r.image, r.fmap, r.pooled];
   });
   return out;
 })
@@ -109,6 +126,31 @@ def _check_against_nnkit(js: dict, cases: dict) -> None:
         want = E.sigmoid_losses(np.array(cases["zl"]), y)
         np.testing.assert_allclose(np.array(got), np.stack([want[k] for k in ("mse", "bce", "dmse", "dbce")], 1),
                                    rtol=0, atol=TOL, err_msg=f"losses y={y}")
+    _check_gated_and_pooling(js, cases)
+
+
+def _check_gated_and_pooling(js: dict, cases: dict) -> None:
+    """Chapters 7 and 9: the JavaScript's gradient norms and maps against nnkit's."""
+    from nnkit.theory import fixed_gate_grad_norms
+
+    if "gated" in js:
+        assert len(js["gated"]) == len(cases["gated"])
+        cfg = cases["gated_config"]
+        for (rho, f, T), got in zip(cases["gated"], js["gated"]):
+            net = E.gated_gradient_rnn(rho, cfg)
+            want = fixed_gate_grad_norms(net, np.asarray(cfg["x"])[:T], f)[1]
+            assert len(got) == T + 1, (rho, f, T)
+            # relative: the norms run from 1e-60 to 1e4
+            np.testing.assert_allclose(got, want, rtol=TOL, atol=0, err_msg=f"gated rho={rho} f={f} T={T}")
+    if "pools" in js:
+        assert len(js["pools"]) == len(cases["pools"])
+        for (sh, w, k, pool, p, st), got in zip(cases["pools"], js["pools"]):
+            want = E.pooling_maps(sh, w, k, pool, p, st, cases["pool_config"])
+            for name, a, b in zip(("image", "feature map", "pooled map"), got, want):
+                a = np.array(a)
+                assert a.shape == b.shape, (name, sh, w, k, pool, p, st)
+                np.testing.assert_allclose(a, b, rtol=0, atol=TOL,
+                                           err_msg=f"pooling {name}: {(sh, w, k, pool, p, st)}")
 
 
 def test_the_cases_exercise_every_branch():
@@ -118,6 +160,20 @@ def test_the_cases_exercise_every_branch():
     paths = [E.gradient_descent_path(np.diag([1.0, b]), (-4, 1.5), lr, 60, momentum=m)
              for lr, m, b in GD]
     assert any(len(p) < 61 for p in paths) and any(len(p) == 61 for p in paths)
+    # chapter 7: a vanishing and an exploding vanilla run, a gate that keeps the gradient
+    from nnkit.theory import fixed_gate_grad_norms
+
+    cfg = E.gated_gradient_config()
+    finals = {(rho, f, T): fixed_gate_grad_norms(E.gated_gradient_rnn(rho, cfg),
+                                                 np.asarray(cfg["x"])[:T], f)[1][-1]
+              for rho, f, T in GATED}
+    assert finals[(0.5, 0.0, 60)] < 1e-12 and finals[(3.0, 0.0, 200)] > 1e2
+    assert 0.5 < finals[(2.0, 0.99, 120)] < 2 and max(T for *_, T in GATED) == cfg["max_steps"]
+    # chapter 9: partly covered pixels, a bar reaching the last column, maps of zeros and not
+    maps = {q: E.pooling_maps(*q) for q in POOLS}
+    images = np.array([m[0] for m in maps.values()])
+    assert ((images > 0) & (images < 1)).any() and (images[:, :, -1] == 1).any()
+    assert any(m[2].max() == 0 for m in maps.values()) and any(m[2].max() > 1 for m in maps.values())
 
 
 def test_javascript_math_equals_nnkit_in_node(tmp_path):
@@ -150,6 +206,44 @@ def test_a_wrong_javascript_formula_is_caught():
         _check_against_nnkit(js, cases)
 
 
+# Plausible mistakes in the page's JavaScript (source text -> wrong text); each must be caught.
+WRONG_JS = {
+    "gated": ("slope.push((1 - f) * (1 - th * th));", "slope.push((1 - f) * (1 - th));"),
+    "gated f": ("out.push(f * g[j] + acc);", "out.push(g[j] + acc);"),
+    "pooling average": ("s / (p * p)", "s / p"),
+    "pooling conv": ("s += K[u][w] * X[i + u][j + w];", "s += K[k - 1 - u][k - 1 - w] * X[i + u][j + w];"),
+    "pooling image": ("Math.max(0, Math.min(1, Math.min(c + 1, x1) - Math.max(c, x0)))",
+                      "Math.round(Math.max(0, Math.min(1, Math.min(c + 1, x1) - Math.max(c, x0))))"),
+}
+
+
+def _run_in_node(tmp_path, script: Path, cases: dict) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (Debian: apt-get install nodejs); .ci/run installs it")
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    runner = tmp_path / "run.js"
+    runner.write_text(
+        f"const N = require({json.dumps(str(script))});\n"
+        f"const C = JSON.parse(require('fs').readFileSync({json.dumps(str(tmp_path / 'cases.json'))}));\n"
+        f"process.stdout.write(JSON.stringify({EVALUATE}(N, C)));\n")
+    out = subprocess.run([node, str(runner)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_JS))
+def test_a_wrong_javascript_formula_for_gates_or_pooling_is_caught(mistake, tmp_path):
+    right, wrong = WRONG_JS[mistake]
+    source = SCRIPT.read_text(encoding="utf-8")
+    assert source.count(right) == 1, f"update WRONG_JS: {right!r} is no longer in explorers.js"
+    bad = tmp_path / "explorers_wrong.js"
+    bad.write_text(source.replace(right, wrong), encoding="utf-8")
+    cases = _cases()
+    js = _run_in_node(tmp_path, bad, cases)
+    with pytest.raises(AssertionError, match=mistake.split()[0]):
+        _check_gated_and_pooling(js, cases)
+
+
 # -- in Chromium ---------------------------------------------------------------------------------
 
 EXPLORERS = {
@@ -159,6 +253,8 @@ EXPLORERS = {
     "learning_rate": E.learning_rate_explorer,
     "losses": E.loss_explorer,
     "pac_bounds": E.pac_bounds_explorer,
+    "gated_gradient": E.gated_gradient_explorer,
+    "pooling": E.pooling_explorer,
 }
 # controls that act only after another one is set (alpha: a function with a slope;
 # the width of hidden layer l: at least l hidden layers)

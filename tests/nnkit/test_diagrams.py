@@ -203,6 +203,19 @@ def test_conv_pool_diagram_numbers_are_the_convolution_and_pooling():
         G.conv_pool_diagram(X, K, at=(4, 0))
 
 
+def test_pool2d_with_a_stride_and_windows_that_do_not_fit():
+    A = np.arange(49.0).reshape(7, 7)
+    # side by side (stride p): the last row and column fill no window and are dropped
+    np.testing.assert_array_equal(G.pool2d(A, 3), [[A[:3, :3].max(), A[:3, 3:6].max()],
+                                                   [A[3:6, :3].max(), A[3:6, 3:6].max()]])
+    over = G.pool2d(A, 2, np.mean, stride=1)
+    assert over.shape == (6, 6) and over[4, 5] == A[4:6, 5:7].mean()
+    assert G.pool2d(A, 2, stride=3).tolist() == [[A[:2, :2].max(), A[:2, 3:5].max()],
+                                                 [A[3:5, :2].max(), A[3:5, 3:5].max()]]
+    with pytest.raises(ValueError, match="at least 1"):
+        G.pool2d(A, 2, stride=0)
+
+
 def test_too_wide_a_canvas_is_refused():
     with pytest.raises(ValueError, match="illegible on a phone"):
         D.canvas(8.0, 3.0)

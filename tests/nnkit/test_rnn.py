@@ -389,6 +389,58 @@ def test_jacobian_product_singular_values():
         theory.jacobian_product_singular_values(rng.normal(size=(2, 4, 3, 3)))
 
 
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_fixed_gate_grad_norms_at_f0_is_the_vanilla_layer(nonlinearity):
+    rng = np.random.default_rng(10)
+    layer = rnn.RNN(D, H, nonlinearity, rng=rng)
+    x = rng.normal(size=(N, 7, D))
+    for xs in (x, x[1]):
+        dist, norms = theory.fixed_gate_grad_norms(layer, xs, 0.0)
+        want_dist, want = theory.grad_norm_vs_distance(layer, xs)
+        assert list(dist) == list(want_dist)
+        np.testing.assert_allclose(norms, want, rtol=1e-12)
+    h0 = rng.normal(size=(N, H))  # a given initial state, as for grad_norm_vs_distance
+    np.testing.assert_allclose(theory.fixed_gate_grad_norms(layer, x, 0.0, h0)[1],
+                               theory.grad_norm_vs_distance(layer, x, h0)[1], rtol=1e-12)
+
+
+def test_fixed_gate_grad_norms_is_the_product_of_finite_difference_jacobians():
+    """Each step's Jacobian, diag(f) + diag((1 - f) tanh'(a)) W, checked numerically."""
+    rng = np.random.default_rng(11)
+    layer = rnn.RNN(D, H, rng=rng)
+    W, U = layer.weight_hh.value, layer.weight_ih.value
+    b = layer.bias_ih.value + layer.bias_hh.value
+    x = rng.normal(size=(5, D))
+    for f in (0.3, rng.uniform(0, 1, H)):  # one gate for all units, or one per unit
+        step = lambda h, t, f=f: f * h + (1 - f) * np.tanh(W @ h + U @ x[t] + b)
+        hs = [np.zeros(H)]
+        for t in range(5):
+            hs.append(step(hs[-1], t))
+        g, want = np.full(H, 1 / math.sqrt(H)), [1.0]
+        for t in reversed(range(5)):
+            J = np.stack([numerical_gradient(lambda h, a=a, t=t: step(h, t)[a], hs[t].copy())
+                          for a in range(H)])  # (H, H): row a is d h_{t+1}[a] / d h_t
+            g = g @ J
+            want.append(np.linalg.norm(g))
+        np.testing.assert_allclose(theory.fixed_gate_grad_norms(layer, x, f)[1], want, rtol=1e-6)
+
+
+def test_fixed_gate_grad_norms_near_one_keep_the_gradient_and_refuse_bad_input():
+    rng = np.random.default_rng(12)
+    layer = rnn.RNN(D, 16, rng=rng)
+    layer.weight_hh.value[...] = theory.scale_spectral_radius(layer.weight_hh.value, 0.5)
+    x = 0.1 * rng.normal(size=(40, D))
+    vanilla = theory.fixed_gate_grad_norms(layer, x, 0.0)[1]
+    gated = theory.fixed_gate_grad_norms(layer, x, 0.999)[1]
+    assert vanilla[-1] < 1e-8 and 0.9 < gated[-1] <= 1.0 + 1e-12
+    with pytest.raises(NNKitError, match="vanilla nnkit.RNN"):
+        theory.fixed_gate_grad_norms(rnn.LSTM(D, H, rng=rng), x, 0.5)
+    with pytest.raises(NNKitError, match=r"f must be a number in \[0, 1\]"):
+        theory.fixed_gate_grad_norms(layer, x, 1.5)
+    with pytest.raises(ShapeError, match="x must be"):
+        theory.fixed_gate_grad_norms(layer, x[:, :1], 0.5)
+
+
 # -- optional: against PyTorch -------------------------------------------------------------
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None

@@ -286,22 +286,9 @@ def test_slider_and_select_swap_the_image_in_chromium(tmp_path, browser):
 # -- prebuilt explorers ----------------------------------------------------------------------------
 
 
-def _initial(ex):
-    return {p.name: p.spec.values[0 if p.spec.initial is None else list(p.spec.values).index(p.spec.initial)]
-            for p in ex.params}
-
-
-def test_linear_regions_explorer_draws_a_frame():
-    from nnkit.book.explorers import linear_regions_explorer
-
-    ex = linear_regions_explorer()
-    assert isinstance(ex, Explorer) and 1 < ex.n_frames <= 100
-    assert ex.title
-    assert ex.frame_bytes(**_initial(ex)).startswith(PNG_MAGIC)
-
-
 JS_EXPLORERS = ["activation_explorer", "neuron_explorer", "architecture_explorer",
-                "loss_explorer", "learning_rate_explorer", "pac_bounds_explorer"]
+                "loss_explorer", "learning_rate_explorer", "pac_bounds_explorer",
+                "gated_gradient_explorer", "pooling_explorer"]
 
 
 @pytest.mark.parametrize("name", JS_EXPLORERS)
@@ -343,14 +330,24 @@ def test_closed_form_explorer_offers_print_a_png_of_its_initial_picture():
     assert "initial settings" in bundle["text/plain"]
 
 
-def test_live_closed_form_explorer_is_an_ipywidgets_interactive():
+@pytest.mark.parametrize("name", ["architecture_explorer", "gated_gradient_explorer", "pooling_explorer"])
+def test_live_closed_form_explorer_is_an_ipywidgets_interactive(name):
     widgets = pytest.importorskip("ipywidgets", reason="ipywidgets is not installed")
-    from nnkit.book.explorers import architecture_explorer
+    import nnkit.book.explorers
+    from matplotlib.figure import Figure
 
-    live = architecture_explorer().live()
+    ex = getattr(nnkit.book.explorers, name)()
+    live = ex.live()
     assert isinstance(live, widgets.interactive)
     kinds = {type(w).__name__ for w in live.children}
-    assert {"FloatSlider", "Dropdown", "Output"} <= kinds
+    from nnkit.book.jsexplorer import Select
+
+    assert {"FloatSlider", "Output"} <= kinds
+    assert ("Dropdown" in kinds) == any(isinstance(c, Select) for c in ex.controls)
+    # the widgets hand floats (and the drop-downs' strings) to the drawing, which copes
+    fig = Figure()
+    ex.python_render(fig, **live.kwargs)
+    assert fig.axes
 
 
 def test_js_explorer_controls_reject_bad_values():
@@ -410,9 +407,57 @@ def test_gradient_descent_converges_below_two_over_curvature_and_diverges_above(
 def test_prebuilt_explorers_keep_the_page_light():
     import nnkit.book.explorers
 
-    for name in [*JS_EXPLORERS, "linear_regions_explorer"]:
+    for name in JS_EXPLORERS:
         html = getattr(nnkit.book.explorers, name)().to_html()
         assert len(html) < 1_000_000, (name, len(html))
+
+
+def test_the_frame_explorer_of_linear_regions_is_gone():
+    """Chapter 1's regions are the JavaScript architecture explorer's; no frame version is left."""
+    import nnkit.book.explorers
+
+    assert not hasattr(nnkit.book.explorers, "linear_regions_explorer")
+    assert all(hasattr(nnkit.book.explorers, n) for n in nnkit.book.explorers.__all__)
+
+
+def test_bar_image_covers_pixels_by_the_fraction_the_bar_covers():
+    from nnkit.book.explorers import bar_image
+
+    img = bar_image(0.0)
+    assert img.shape == (8, 8) and img.sum() == 3 and img[2:5, 1].tolist() == [1, 1, 1]
+    half = bar_image(0.5, 1.0)
+    np.testing.assert_allclose(half[3, :4], [0, 0.5, 0.5, 0])
+    wide = bar_image(4.0, 3.0)  # from column 5 to the right edge
+    np.testing.assert_allclose(wide[3], [0, 0, 0, 0, 0, 1, 1, 1])
+    np.testing.assert_allclose(bar_image(2.3, 2.7).sum(axis=1)[2:5], 2.7)
+
+
+def test_pooling_maps_are_the_chapters_conv_relu_and_pooling():
+    from nnkit.book.explorers import pooling_maps
+
+    img, fmap, pooled = pooling_maps(1.0)
+    K = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+    want = np.maximum([[np.sum(K * img[i:i + 2, j:j + 2]) for j in range(7)] for i in range(7)], 0)
+    np.testing.assert_allclose(fmap, want)
+    np.testing.assert_allclose(pooled, fmap[:6, :6].reshape(3, 2, 3, 2).max(axis=(1, 3)))
+    # windows of 3 side by side: 2 x 2; stride 1: overlapping windows, 6 x 6
+    assert pooling_maps(1.0, p=3)[2].shape == (2, 2)
+    over = pooling_maps(1.0, p=2, stride=1, pooling="average")[2]
+    assert over.shape == (6, 6) and over[2, 0] == pytest.approx(fmap[2:4, 0:2].mean())
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        pooling_maps(0.0, kernel="diagonal")
+
+
+def test_gated_gradient_rnn_has_the_asked_spectral_radius_and_the_stored_weights():
+    from nnkit.book.explorers import gated_gradient_config, gated_gradient_rnn
+
+    cfg = gated_gradient_config()
+    net = gated_gradient_rnn(1.7, cfg)
+    assert np.max(np.abs(np.linalg.eigvals(net.weight_hh.value))) == pytest.approx(1.7, rel=1e-12)
+    np.testing.assert_array_equal(net.weight_ih.value, cfg["U"])
+    # the first 60 inputs are chapter 7's x_small[0], to the 6 decimals stored
+    x_small = 0.1 * np.random.default_rng(4).standard_normal((16, 60, 2))
+    np.testing.assert_allclose(np.asarray(cfg["x"])[:60], x_small[0], atol=5e-7)
 
 
 def test_render_may_return_its_own_figure():

@@ -442,6 +442,149 @@
       " (orange); dashed: (d + ln(1/\u03b4))/\u03b5, the shape of the lower bound.";
   };
 
+  // Chapter 7: the gated recurrence with fixed gates, h_t = f h_{t-1} + (1 - f) tanh(a_t),
+  // a_t = W h_{t-1} + U x_t + b, and ||dL/dh_{T-k}|| for L = <ones/sqrt(h), h_T>, the row
+  // vector g <- f g + ((1 - f) tanh'(a_t) g) W (nnkit.theory.fixed_gate_grad_norms).
+  function gatedWeights(cfg, rho) {
+    var s = rho / cfg.radius;
+    return cfg.W.map(function (row) { return row.map(function (w) { return w * s; }); });
+  }
+  function fixedGateGradNorms(W, U, b, x, f) {
+    var H = b.length, h = [], slopes = [], i, j, t;
+    for (i = 0; i < H; i++) { h.push(0); }
+    for (t = 0; t < x.length; t++) {
+      var next = [], slope = [];
+      for (i = 0; i < H; i++) {
+        var s = 0, u = 0;
+        for (j = 0; j < H; j++) { s += W[i][j] * h[j]; }
+        for (j = 0; j < x[t].length; j++) { u += U[i][j] * x[t][j]; }
+        var th = Math.tanh(s + u + b[i]);
+        next.push(f * h[i] + (1 - f) * th);
+        slope.push((1 - f) * (1 - th * th));
+      }
+      h = next;
+      slopes.push(slope);
+    }
+    var g = [], norms = [];
+    for (i = 0; i < H; i++) { g.push(1 / Math.sqrt(H)); }
+    var norm = function (v) { var q = 0; for (var k = 0; k < v.length; k++) { q += v[k] * v[k]; } return Math.sqrt(q); };
+    norms.push(norm(g));
+    for (t = slopes.length - 1; t >= 0; t--) {
+      var gs = g.map(function (v, k) { return v * slopes[t][k]; }), out = [];
+      for (j = 0; j < H; j++) {
+        var acc = 0;
+        for (i = 0; i < H; i++) { acc += gs[i] * W[i][j]; }
+        out.push(f * g[j] + acc);
+      }
+      g = out;
+      norms.push(norm(g));
+    }
+    return norms;
+  }
+
+  KINDS.gated_gradient = function (v, cfg, fig) {
+    var T = Math.round(v.steps), f = 1 - Math.pow(10, v.log_one_minus_f);
+    var W = gatedWeights(cfg, v.rho), x = cfg.x.slice(0, T);
+    var vanilla = fixedGateGradNorms(W, cfg.U, cfg.b, x, 0), gated = fixedGateGradNorms(W, cfg.U, cfg.b, x, f);
+    var ks = vanilla.map(function (_, k) { return k; });
+    var clip = function (a) { return a.map(function (u) { return Math.min(1e8, Math.max(1e-14, u)); }); };
+    var p = panel(fig, {x: [0, T], y: [1e-12, 1e6], logy: true, xlabel: "distance in time k",
+                        title: "\u03c1(W) = " + fmtNum(v.rho) + ", f = " + fmtNum(f, 3) + ", T = " + T});
+    el("line", {x1: p.X(0), x2: p.X(T), y1: p.Y(1), y2: p.Y(1), stroke: "#009E73", "stroke-width": 1}, p.g);
+    polyline(p, ks, clip(vanilla), {stroke: "#888", "stroke-dasharray": "6 3", "class": "nnkit-curve"});
+    polyline(p, ks, clip(gated), {stroke: "#0072B2", "class": "nnkit-curve"});
+    var fmtE = function (u) { return u.toExponential(1).replace("-", "\u2212"); };
+    return "\u2016\u2202L/\u2202h\u2016 against the distance k, log scale, for \u03c1(W) = " + fmtNum(v.rho) +
+      " and T = " + T + ". At distance " + T + " the gradient norm is " + fmtE(gated[T]) + " with the forget gate f = " +
+      fmtNum(f, 3) + " (blue) and " + fmtE(vanilla[T]) + " for the vanilla network, f = 0 (grey, dashed); green: 1, the identity path.";
+  };
+
+  // Chapter 9: a bar image, the ReLU of its valid convolution with a 2x2 kernel, and p x p
+  // pooling at a stride (nnkit.book.explorers.pooling_maps).
+  function barImage(cfg, shift, width) {
+    var n = cfg.size, x0 = cfg.left + shift, x1 = x0 + width, img = [];
+    for (var r = 0; r < n; r++) {
+      var row = [];
+      for (var c = 0; c < n; c++) {
+        var inside = r >= cfg.rows[0] && r < cfg.rows[1];
+        row.push(inside ? Math.max(0, Math.min(1, Math.min(c + 1, x1) - Math.max(c, x0))) : 0);
+      }
+      img.push(row);
+    }
+    return img;
+  }
+  function conv2dValid(X, K) {
+    var out = [], k = K.length;
+    for (var i = 0; i + k <= X.length; i++) {
+      var row = [];
+      for (var j = 0; j + k <= X[0].length; j++) {
+        var s = 0;
+        for (var u = 0; u < k; u++) { for (var w = 0; w < k; w++) { s += K[u][w] * X[i + u][j + w]; } }
+        row.push(s);
+      }
+      out.push(row);
+    }
+    return out;
+  }
+  function pool2d(A, p, stride, reduce) {
+    var out = [];
+    for (var i = 0; i + p <= A.length; i += stride) {
+      var row = [];
+      for (var j = 0; j + p <= A[0].length; j += stride) {
+        var m = -Infinity, s = 0;
+        for (var u = 0; u < p; u++) { for (var w = 0; w < p; w++) { m = Math.max(m, A[i + u][j + w]); s += A[i + u][j + w]; } }
+        row.push(reduce === "max" ? m : s / (p * p));
+      }
+      out.push(row);
+    }
+    return out;
+  }
+  function poolingMaps(cfg, shift, width, kernel, pooling, p, stride) {
+    var img = barImage(cfg, shift, width);
+    var fmap = conv2dValid(img, cfg.kernels[kernel]).map(function (row) { return row.map(function (a) { return Math.max(a, 0); }); });
+    return {image: img, fmap: fmap, pooled: pool2d(fmap, p, stride, pooling)};
+  }
+  // a matrix as a grid of grey cells with its non-zero values written in them
+  function gridPanel(fig, M, title, vmax, windows, p) {
+    // the same cell size in every panel (8 cells across), the height as the matrix needs
+    var c = 20, pad = 4, top = 24, side = 8 * c + 2 * pad, height = top + M.length * c + pad;
+    var svg = el("svg", {viewBox: "0 0 " + side + " " + height, width: "100%", role: "img",
+                         style: "min-width:0;flex:0 1 172px;background:#fff"}, fig);
+    label(svg, side / 2, 16, title, {"text-anchor": "middle", "font-size": 12});
+    M.forEach(function (row, i) {
+      row.forEach(function (a, j) {
+        var t = Math.max(0, Math.min(1, a / vmax)), grey = Math.round(255 * (1 - t));
+        el("rect", {x: pad + j * c, y: top + i * c, width: c, height: c, stroke: "#bbb", "stroke-width": 0.5,
+                    fill: "rgb(" + grey + "," + grey + "," + grey + ")"}, svg);
+        if (a > 0) {
+          label(svg, pad + (j + 0.5) * c, top + (i + 0.5) * c + 3.5, String(Math.round(a * 100) / 100),
+                {"text-anchor": "middle", "font-size": 9.5, fill: t > 0.5 ? "#fff" : "#000"});
+        }
+      });
+    });
+    (windows || []).forEach(function (w) {
+      el("rect", {x: pad + w[1] * c, y: top + w[0] * c, width: p * c, height: p * c, fill: "none",
+                  stroke: "#D55E00", "stroke-width": 2}, svg);
+    });
+  }
+
+  KINDS.pooling = function (v, cfg, fig) {
+    var p = parseInt(v.p, 10), s = v.stride === "p" ? p : parseInt(v.stride, 10);
+    var maps = poolingMaps(cfg, v.shift, v.width, v.kernel, v.pooling, p, s);
+    var most = function (M) { return Math.max.apply(null, M.map(function (r) { return Math.max.apply(null, r); })); };
+    var fmax = most(maps.fmap), top = Math.max(1, fmax), big = most(maps.pooled);
+    var n = maps.pooled.length, m = maps.pooled[0].length, windows = [], where = [];
+    for (var i = 0; i < (s < p ? 1 : n); i++) { for (var j = 0; j < (s < p ? 1 : m); j++) { windows.push([s * i, s * j]); } }
+    gridPanel(fig, maps.image, "input image", 1);
+    gridPanel(fig, maps.fmap, v.kernel + " feature map", top, windows, p);
+    gridPanel(fig, maps.pooled, v.pooling + " pooling " + p + "\u00d7" + p + ", stride " + s, top);
+    maps.pooled.forEach(function (r, a) { r.forEach(function (u, b) { if (u === big) { where.push("(" + a + ", " + b + ")"); } }); });
+    return "A bar of width " + fmtNum(v.width, 1) + " shifted by " + fmtNum(v.shift, 1) + " pixels; the " + v.kernel +
+      " kernel gives a " + maps.fmap.length + "\u00d7" + maps.fmap[0].length + " feature map, largest value " + fmtNum(fmax) +
+      "; " + v.pooling + " pooling with " + p + "\u00d7" + p + " windows (orange) at stride " + s + " gives a " + n + "\u00d7" + m +
+      " map" + (big > 0 ? ", largest value " + fmtNum(big) + " at (row, column) " + where.join(", ") + "." : " of zeros.");
+  };
+
   // -- wiring ---------------------------------------------------------------------------------
 
   // Each drawn panel (an <svg> or a <canvas>) becomes an <img> with a data: URL, so the
@@ -510,7 +653,9 @@
     math: {erf: erf, sigmoid: sigmoid, activation: activation, activationGrad: activationGrad,
            ACTIVATIONS: Object.keys(ACT), takesAlpha: function (n) { return ACT[n][2]; },
            forward: forward, architectureLayers: architectureLayers, gdPath: gdPath, bounds: bounds,
-           sigmoidLosses: sigmoidLosses}
+           sigmoidLosses: sigmoidLosses,
+           gatedWeights: gatedWeights, fixedGateGradNorms: fixedGateGradNorms,
+           poolingMaps: poolingMaps, pool2d: pool2d}
   };
   if (typeof module !== "undefined" && module.exports) { module.exports = global.NNKIT; }
 })(typeof window !== "undefined" ? window : globalThis);
