@@ -130,3 +130,17 @@ def test_shown_layers():
     assert I.shown_layers(3) == [1, 3]
     assert I.shown_layers(2) == [1, 2]
     assert I.shown_layers(7) == [1, 3, 7]
+
+
+@pytest.mark.parametrize("activation", I.INIT_ACTIVATIONS)
+def test_the_python_picture_draws_at_the_ends_of_the_controls(activation):
+    from matplotlib.figure import Figure
+
+    ex = I.initialization_explorer()
+    for gain, depth in ((0.1, 30.0), (4.0, 30.0), (1.0, 2.0)):  # depth arrives as a float from .live()
+        fig = Figure()
+        with np.errstate(all="raise"):
+            ex.python_render(fig, gain=gain, activation=activation, depth=depth)
+        hist, std = fig.axes
+        assert len(std.lines[0].get_xdata()) == int(depth)
+        assert np.all(np.isfinite(std.lines[0].get_ydata()))

@@ -217,7 +217,8 @@
   function decades(r) {
     var out = [];
     for (var e = Math.ceil(Math.log10(r[0]) - 1e-9); e <= Math.floor(Math.log10(r[1]) + 1e-9); e++) { out.push(Math.pow(10, e)); }
-    if (out.length > 6) { out = out.filter(function (v, i) { return i % 2 === 0; }); }
+    var stride = Math.ceil(out.length / 6);  // at most 6 labelled decades
+    if (stride > 1) { out = out.filter(function (v, i) { return i % stride === 0; }); }
     return out;
   }
   function polyline(p, xs, ys, attrs) {
