@@ -8,6 +8,8 @@ JavaScript with continuous controls; their `python_render` draws the same pictur
 - `neuron_explorer` (chapter 1): a single neuron's output over the plane.
 - `architecture_explorer` (chapter 1, in `nnkit.book.architecture`): choose a network's
   depth, widths and activation; see it drawn, its parameters and what it computes.
+- `initialization_explorer` (chapter 5, in `nnkit.book.init_explorer`): activations of a deep
+  network as the initial weight scale, the activation and the depth change.
 - `loss_explorer` (chapter 3): squared error and cross-entropy on a sigmoid output.
 - `learning_rate_explorer` (chapter 4): gradient descent on an ill-conditioned quadratic.
 - `pac_bounds_explorer` (chapter 8): the sample sizes of the VC bounds.
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnkit.book.architecture import architecture_explorer, architecture_network
+from nnkit.book.init_explorer import initialization_explorer
 from nnkit.book.jsexplorer import JSExplorer, Range, Select
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "architecture_explorer",
     "architecture_network",
     "gradient_descent_path",
+    "initialization_explorer",
     "learning_rate_explorer",
     "loss_explorer",
     "neuron_explorer",

@@ -29,7 +29,7 @@ from nnkit.book._explorer_html import _json_for_script
 
 __all__ = ["JSExplorer", "Range", "Select", "script_source"]
 
-KINDS = ("activation", "neuron", "architecture", "learning_rate", "losses", "pac_bounds",
+KINDS = ("init_scale", "activation", "neuron", "architecture", "learning_rate", "losses", "pac_bounds",
          "gated_gradient", "pooling")
 
 

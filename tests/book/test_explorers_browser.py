@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from nnkit.book import explorers as E
+from nnkit.book import init_explorer as I
 from nnkit.book.architecture import architecture_config, architecture_network
 from nnkit.book.jsexplorer import Range, script_source
 
@@ -231,6 +232,91 @@ def _run_in_node(tmp_path, script: Path, cases: dict) -> dict:
     return json.loads(out.stdout)
 
 
+# -- chapter 5: the initialization explorer's generator and network --------------------------------
+
+# (gain, activation, depth): stable, vanishing, exploding and saturating runs, the extremes of
+# the controls (gain 0.1 and 4, depth 2 and 30) and every activation
+INIT_RUNS = [(1.0, "tanh", 20), (3.0, "tanh", 20), (0.5, "tanh", 20), (1.41, "ReLU", 20),
+             (1.0, "ReLU", 30), (2.0, "ReLU", 20), (0.1, "ReLU", 30), (4.0, "linear", 30),
+             (1.0, "linear", 2), (1.0, "sigmoid", 20), (2.5, "sigmoid", 7)]
+
+
+def _init_cases():
+    rng = np.random.default_rng(11)
+    return {"config": I.init_config(), "runs": INIT_RUNS,
+            "hash": [0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, *rng.integers(0, 2**32, 20).tolist()],
+            "streams": [[0, 0, 9], [5, 1, 1000], [5, 2, 7], [2**32 - 1, 2**32 - 1, 64], [123, 40, 5]],
+            "depths": list(range(2, 31))}
+
+
+# Per run: every layer's std, its first 50 outputs, and the counts of the shown layers.
+EVALUATE_INIT = """
+(function (N, C) {
+  var m = N.math, out = {hash: C.hash.map(m.hash32), normals: [], runs: [], shown: C.depths.map(m.initShownLayers)};
+  C.streams.forEach(function (s) { out.normals.push(Array.from(m.counterNormal(s[0], s[1], s[2]))); });
+  C.runs.forEach(function (r) {
+    var cfg = JSON.parse(JSON.stringify(C.config)), res = m.initLayerOutputs(cfg, r[0], r[1], r[2]);
+    out.runs.push({std: res.stds, head: res.outs.map(function (a) { return Array.from(a.slice(0, 50)); }),
+                   counts: m.initShownLayers(r[2]).map(function (l) { return m.initHistogram(res.outs[l - 1], r[1], cfg).counts; })});
+  });
+  return out;
+})
+"""
+
+
+def _check_init_against_nnkit(js: dict, cases: dict) -> None:
+    cfg = cases["config"]
+    assert js["hash"] == I.hash32(np.array(cases["hash"], dtype=np.uint64)).tolist(), "hash32"
+    for (seed, stream, count), got in zip(cases["streams"], js["normals"]):
+        np.testing.assert_allclose(got, I.counter_normal(seed, stream, (count,)), rtol=0, atol=TOL,
+                                   err_msg=f"counter_normal seed={seed} stream={stream}")
+    assert js["shown"] == [I.shown_layers(d) for d in cases["depths"]], "shown layers"
+    for (gain, act, depth), got in zip(cases["runs"], js["runs"]):
+        outs = I.init_layer_outputs(gain, act, depth, cfg)
+        std = np.array([a.std() for a in outs])
+        where = f"init gain={gain} {act} depth={depth}"
+        # relative: the runs span 1e-33 to 1e18
+        np.testing.assert_allclose(got["std"], std, rtol=TOL, atol=0, err_msg=f"{where}: std")
+        for l, (head, a) in enumerate(zip(got["head"], outs), start=1):
+            np.testing.assert_allclose(head, a.ravel()[:50], rtol=TOL, atol=TOL * std[l - 1],
+                                       err_msg=f"{where}: outputs of layer {l}")
+        for l, counts in zip(I.shown_layers(depth), got["counts"]):
+            want, edges = I.init_histogram(outs[l - 1], act, cfg)
+            # a value within rounding of a bin edge may fall on either side of it: the counts
+            # may differ by at most twice the number of such values
+            lo, hi = cfg["ranges"][act]
+            v = np.clip(I.histogram_values(outs[l - 1], act), lo, hi)
+            ties = int(np.sum(np.min(np.abs(v[:, None] - edges[None, 1:-1]), axis=1) < TOL * (hi - lo)))
+            diff = int(np.abs(np.array(counts) - want).sum())
+            assert len(counts) == len(want) and diff <= 2 * ties, (where, l, diff, ties)
+
+
+def test_the_init_cases_reach_every_regime():
+    cfg = I.init_config()
+    last = {run: np.array([a.std() for a in I.init_layer_outputs(*run, cfg)]) for run in INIT_RUNS}
+    assert last[0.1, "ReLU", 30][-1] < 1e-20 and last[4.0, "linear", 30][-1] > 1e15
+    counts = I.init_histogram(I.init_layer_outputs(0.1, "ReLU", 30, cfg)[-1], "ReLU", cfg)[0]
+    assert counts[0] > 0  # values below the axis land in the first bin
+    assert I.saturated_share(I.init_layer_outputs(3.0, "tanh", 20, cfg)[-1], "tanh") > 0.2
+    assert {act for _, act, _ in INIT_RUNS} == set(I.INIT_ACTIVATIONS)
+
+
+def _node_init(tmp_path, script: str) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (Debian: apt-get install nodejs); .ci/run installs it")
+    cases = _init_cases()
+    (tmp_path / "init_cases.json").write_text(json.dumps(cases))
+    (tmp_path / "explorers.js").write_text(script)
+    runner = tmp_path / "run_init.js"
+    runner.write_text(
+        f"const N = require({json.dumps(str(tmp_path / 'explorers.js'))});\n"
+        f"const C = JSON.parse(require('fs').readFileSync({json.dumps(str(tmp_path / 'init_cases.json'))}));\n"
+        f"process.stdout.write(JSON.stringify({EVALUATE_INIT}(N, C)));\n")
+    out = subprocess.run([node, str(runner)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 @pytest.mark.parametrize("mistake", list(WRONG_JS))
 def test_a_wrong_javascript_formula_for_gates_or_pooling_is_caught(mistake, tmp_path):
     right, wrong = WRONG_JS[mistake]
@@ -244,9 +330,44 @@ def test_a_wrong_javascript_formula_for_gates_or_pooling_is_caught(mistake, tmp_
         _check_gated_and_pooling(js, cases)
 
 
+def test_init_explorer_javascript_equals_nnkit_in_node(tmp_path):
+    _check_init_against_nnkit(_node_init(tmp_path, SCRIPT.read_text(encoding="utf-8")), _init_cases())
+
+
+@pytest.mark.parametrize("right, wrong", [
+    ("scale = gain / Math.sqrt(nin)", "scale = gain / Math.sqrt(nin + 1)"),  # Var W = gain^2/(n_in+1)
+    ("out[t] = r * Math.cos(angle)", "out[t] = r * Math.sin(angle)"),          # Box-Muller mixed up
+    ("x ^= x >>> 15;", "x ^= x >>> 14;"),                                      # another hash
+])
+def test_a_wrong_init_formula_in_the_javascript_is_caught(tmp_path, right, wrong):
+    script = SCRIPT.read_text(encoding="utf-8")
+    assert script.count(right) == 1, right
+    js = _node_init(tmp_path, script.replace(right, wrong))
+    with pytest.raises(AssertionError):
+        _check_init_against_nnkit(js, _init_cases())
+
+
+def test_a_small_init_error_is_caught():
+    cases = _init_cases()
+    cfg = cases["config"]
+    js = {"hash": I.hash32(np.array(cases["hash"], dtype=np.uint64)).tolist(),
+          "normals": [I.counter_normal(a, b, (c,)).tolist() for a, b, c in cases["streams"]],
+          "shown": [I.shown_layers(d) for d in cases["depths"]], "runs": []}
+    for gain, act, depth in cases["runs"]:
+        outs = I.init_layer_outputs(gain, act, depth, cfg)
+        js["runs"].append({"std": [a.std() for a in outs], "head": [a.ravel()[:50].tolist() for a in outs],
+                           "counts": [I.init_histogram(outs[l - 1], act, cfg)[0].tolist()
+                                      for l in I.shown_layers(depth)]})
+    _check_init_against_nnkit(js, cases)  # nnkit against itself passes
+    js["runs"][4]["std"][-1] *= 1 + 1e-5  # one std off by 1e-5, relative
+    with pytest.raises(AssertionError, match="ReLU depth=30: std"):
+        _check_init_against_nnkit(js, cases)
+
+
 # -- in Chromium ---------------------------------------------------------------------------------
 
 EXPLORERS = {
+    "init_scale": E.initialization_explorer,
     "activation": E.activation_explorer,
     "neuron": E.neuron_explorer,
     "architecture": E.architecture_explorer,
@@ -353,6 +474,16 @@ def test_javascript_math_equals_nnkit_in_chromium(served, browser):
     js = page.evaluate(f"(C) => {EVALUATE}(window.NNKIT, C)", cases)
     page.close()
     _check_against_nnkit(js, cases)
+
+
+@pytest.mark.browser
+def test_init_explorer_javascript_equals_nnkit_in_chromium(served, browser):
+    page = browser.new_page()
+    page.goto(f"{served}/init_scale.html")
+    cases = _init_cases()
+    js = page.evaluate(f"(C) => {EVALUATE_INIT}(window.NNKIT, C)", cases)
+    page.close()
+    _check_init_against_nnkit(js, cases)
 
 
 def test_the_script_is_inlined_once_per_block_and_requests_nothing():

@@ -290,6 +290,8 @@ JS_EXPLORERS = ["activation_explorer", "neuron_explorer", "architecture_explorer
                 "loss_explorer", "learning_rate_explorer", "pac_bounds_explorer",
                 "gated_gradient_explorer", "pooling_explorer"]
 
+JS_EXPLORERS += ["initialization_explorer"]  # chapter 5 (nnkit.book.init_explorer)
+
 
 @pytest.mark.parametrize("name", JS_EXPLORERS)
 def test_closed_form_explorers_are_javascript_blocks_with_continuous_controls(name):

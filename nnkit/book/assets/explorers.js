@@ -217,7 +217,8 @@
   function decades(r) {
     var out = [];
     for (var e = Math.ceil(Math.log10(r[0]) - 1e-9); e <= Math.floor(Math.log10(r[1]) + 1e-9); e++) { out.push(Math.pow(10, e)); }
-    if (out.length > 6) { out = out.filter(function (v, i) { return i % 2 === 0; }); }
+    var stride = Math.ceil(out.length / 6);  // at most 6 labelled decades
+    if (stride > 1) { out = out.filter(function (v, i) { return i % stride === 0; }); }
     return out;
   }
   function polyline(p, xs, ys, attrs) {
@@ -243,6 +244,134 @@
 
   // -- the explorers --------------------------------------------------------------------------
   var KINDS = {};
+
+  // -- chapter 5: the scale of the initial weights (nnkit/book/init_explorer.py) ------------
+  // A stateless counter-based generator, written identically in NumPy
+  // (nnkit.book.init_explorer.counter_normal): normal number t of stream s under seed k is
+  // Box-Muller on the uniforms number 2p and 2p + 1 (p = floor(t / 2)), the uniform number i
+  // being (hash32(key ^ hash32(i)) + 0.5) / 2^32 with key = hash32(hash32(k) + s). hash32 is
+  // the "lowbias32" integer hash (xor-shift, multiply, xor-shift, multiply, xor-shift).
+  function hash32(x) {
+    x = x >>> 0;
+    x ^= x >>> 16; x = Math.imul(x, 0x7feb352d);
+    x ^= x >>> 15; x = Math.imul(x, 0x846ca68b);
+    x ^= x >>> 16;
+    return x >>> 0;
+  }
+  function counterNormal(seed, stream, count) {
+    var key = hash32((hash32(seed) + stream) >>> 0), out = new Float64Array(count);
+    var unit = function (i) { return ((hash32((key ^ hash32(i)) >>> 0)) + 0.5) / 4294967296; };
+    for (var t = 0; t < count; t += 2) {
+      var r = Math.sqrt(-2 * Math.log(unit(t))), angle = 2 * Math.PI * unit(t + 1);
+      out[t] = r * Math.cos(angle);
+      if (t + 1 < count) { out[t + 1] = r * Math.sin(angle); }
+    }
+    return out;
+  }
+  // Inputs X (samples x n_in) are stream 0, the weights Z of layer l (width x n_in, rows
+  // first) stream l; layer l computes a = phi(gain / sqrt(n_in) * Z a_prev), no bias.
+  // Returns the outputs of layers 1..depth (each samples x width, rows first) and their stds.
+  var INIT_ACT = {tanh: ACT.tanh[0], ReLU: ACT.relu[0], sigmoid: sigmoid, linear: ACT.identity[0]};
+  function initDraws(cfg, depth) {
+    var cache = cfg._draws || (cfg._draws = {X: counterNormal(cfg.seed, 0, cfg.samples * cfg.n_in), Z: []});
+    for (var l = cache.Z.length + 1; l <= depth; l++) {
+      cache.Z.push(counterNormal(cfg.seed, l, cfg.width * (l === 1 ? cfg.n_in : cfg.width)));
+    }
+    return cache;
+  }
+  function initLayerOutputs(cfg, gain, act, depth) {
+    var draws = initDraws(cfg, depth), phi = INIT_ACT[act], N = cfg.samples, a = draws.X, nin = cfg.n_in;
+    var outs = [], stds = [];
+    for (var l = 0; l < depth; l++) {
+      var Z = draws.Z[l], n = cfg.width, scale = gain / Math.sqrt(nin), z = new Float64Array(N * n);
+      var sum = 0, sum2 = 0;
+      for (var s = 0; s < N; s++) {
+        var base = s * nin;
+        for (var i = 0; i < n; i++) {
+          var acc = 0, row = i * nin;
+          for (var j = 0; j < nin; j++) { acc += Z[row + j] * a[base + j]; }
+          var v = phi(scale * acc);
+          z[s * n + i] = v; sum += v;
+        }
+      }
+      var mean = sum / z.length;
+      for (var k = 0; k < z.length; k++) { var d = z[k] - mean; sum2 += d * d; }
+      outs.push(z); stds.push(Math.sqrt(sum2 / z.length));
+      a = z; nin = n;
+    }
+    return {outs: outs, stds: stds};
+  }
+  // What the histogram counts: the outputs themselves for tanh and sigmoid; log10 of the
+  // positive outputs for ReLU and of |a| for linear (their sizes span many decades). Values
+  // beyond the range go to the end bins; bins like numpy.histogram (the last one closed).
+  function initHistogram(values, act, cfg) {
+    var range = cfg.ranges[act], lo = range[0], hi = range[1], bins = cfg.bins;
+    var step = (hi - lo) / bins, edges = [], counts = [];
+    for (var b = 0; b <= bins; b++) { edges.push(b === bins ? hi : b * step + lo); counts.push(0); }
+    counts.pop();
+    var logs = act === "ReLU" || act === "linear";
+    for (var k = 0; k < values.length; k++) {
+      var v = values[k];
+      if (logs) { if (act === "ReLU" && !(v > 0)) { continue; } v = Math.log10(Math.abs(v)); }
+      v = Math.min(hi, Math.max(lo, v));
+      var idx = Math.min(bins - 1, Math.floor((v - lo) / step));
+      if (v < edges[idx]) { idx--; } else if (idx + 1 < bins && v >= edges[idx + 1]) { idx++; }
+      counts[idx]++;
+    }
+    return {counts: counts, edges: edges};
+  }
+  function initShownLayers(depth) {
+    var out = [1, Math.max(1, Math.floor(depth / 2)), depth];
+    return out.filter(function (l, i) { return out.indexOf(l) === i; });
+  }
+  function saturatedShare(values, act) {
+    if (act !== "tanh" && act !== "sigmoid") { return null; }
+    var n = 0;
+    for (var k = 0; k < values.length; k++) {
+      var v = values[k];
+      if (act === "tanh" ? Math.abs(v) > 0.99 : (v < 0.01 || v > 0.99)) { n++; }
+    }
+    return n / values.length;
+  }
+
+  var INIT_COLORS = ["#0072B2", "#E69F00", "#D55E00"], INIT_DASH = ["", "6 3", "2 2"];
+  KINDS.init_scale = function (v, cfg, fig) {
+    var depth = Math.round(v.depth), act = v.activation, gain = v.gain;
+    var res = initLayerOutputs(cfg, gain, act, depth), shown = initShownLayers(depth);
+    var total = cfg.samples * cfg.width, hists = shown.map(function (l) {
+      return initHistogram(res.outs[l - 1], act, cfg);
+    });
+    var top = 0;
+    hists.forEach(function (h) { h.counts.forEach(function (c) { top = Math.max(top, c / total); }); });
+    var logs = act === "ReLU" || act === "linear", range = cfg.ranges[act];
+    var p1 = panel(fig, {x: range, y: [0, 108 * top || 100],
+                         xlabel: logs ? (act === "ReLU" ? "log10 of positive outputs" : "log10 |output|") : act + " output"});
+    // the title names the layers in their colours (the legend)
+    var title = label(p1.svg, (p1.m.l + p1.W - p1.m.r) / 2, 17, "% of units per bin, layer ", {"text-anchor": "middle"});
+    hists.forEach(function (h, k) {
+      var xs = [], ys = [];
+      h.counts.forEach(function (c, b) { xs.push(h.edges[b], h.edges[b + 1]); ys.push(100 * c / total, 100 * c / total); });
+      polyline(p1, xs, ys, {stroke: INIT_COLORS[k], "stroke-dasharray": INIT_DASH[k], "class": "nnkit-curve"});
+      if (k) { el("tspan", {}, title).textContent = ", "; }
+      el("tspan", {fill: INIT_COLORS[k], "font-weight": "bold"}, title).textContent = String(shown[k]);
+    });
+    var lo = Math.max(1e-300, Math.min.apply(null, res.stds)), hi = Math.max(1e-300, Math.max.apply(null, res.stds));
+    var ylo = Math.pow(10, Math.floor(Math.log10(lo))), yhi = Math.pow(10, Math.ceil(Math.log10(hi)));
+    if (yhi / ylo < 100) { ylo = Math.min(ylo, 0.1); yhi = Math.max(yhi, 10); }
+    var p2 = panel(fig, {x: [0.5, depth + 0.5], y: [ylo, yhi], logy: true, xlabel: "layer",
+                         title: "std of the activations per layer"});
+    var layersIdx = res.stds.map(function (_, k) { return k + 1; });
+    polyline(p2, layersIdx, res.stds, {stroke: "#0072B2", "class": "nnkit-curve"});
+    shown.forEach(function (l, k) {
+      el("circle", {cx: p2.X(l), cy: p2.Y(Math.max(res.stds[l - 1], 1e-300)), r: 4, fill: INIT_COLORS[k]}, p2.g);
+    });
+    var sat = saturatedShare(res.outs[depth - 1], act);
+    return act + ", gain " + fmtNum(gain) + " (weights N(0, gain\u00b2/" + cfg.n_in + ")), " + depth + " layers of width " +
+      cfg.width + ", " + cfg.samples + " standard normal inputs: std of the activations " +
+      shown.map(function (l) { return fmtNum(res.stds[l - 1], 3) + " in layer " + l; }).join(", ") +
+      (sat === null ? "" : "; " + Math.round(100 * sat) + "% of layer " + depth + " saturated (" +
+       (act === "tanh" ? "|a| > 0.99" : "a < 0.01 or a > 0.99") + ")") + ".";
+  };
 
   KINDS.activation = function (v, cfg, fig) {
     var name = v.activation, alpha = v.alpha, thr = v.threshold, r = v.range;
@@ -655,7 +784,9 @@
            forward: forward, architectureLayers: architectureLayers, gdPath: gdPath, bounds: bounds,
            sigmoidLosses: sigmoidLosses,
            gatedWeights: gatedWeights, fixedGateGradNorms: fixedGateGradNorms,
-           poolingMaps: poolingMaps, pool2d: pool2d}
+           poolingMaps: poolingMaps, pool2d: pool2d,
+           hash32: hash32, counterNormal: counterNormal, initLayerOutputs: initLayerOutputs,
+           initHistogram: initHistogram, initShownLayers: initShownLayers}
   };
   if (typeof module !== "undefined" && module.exports) { module.exports = global.NNKIT; }
 })(typeof window !== "undefined" ? window : globalThis);
