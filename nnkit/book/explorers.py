@@ -13,9 +13,9 @@ JavaScript with continuous controls; their `python_render` draws the same pictur
 - `loss_explorer` (chapter 3): squared error and cross-entropy on a sigmoid output.
 - `learning_rate_explorer` (chapter 4): gradient descent on an ill-conditioned quadratic.
 - `pac_bounds_explorer` (chapter 8): the sample sizes of the VC bounds.
-- `gated_gradient_explorer` (chapter 7): the gradient through time of a tanh recurrence with a
+- `gated_gradient_explorer` (chapter 7, in `nnkit.book.explorers_recurrent`): the gradient through time of a tanh recurrence with a
   fixed forget gate, against the vanilla network.
-- `pooling_explorer` (chapter 9): an image with a bar, its edge feature map and the pooled map.
+- `pooling_explorer` (chapter 9, in `nnkit.book.explorers_grid`): an image with a bar, its edge feature map and the pooled map.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnkit.book.architecture import architecture_explorer, architecture_network
+from nnkit.book.explorers_grid import POOL_KERNELS, bar_image, pooling_config, pooling_explorer, pooling_maps
+from nnkit.book.explorers_recurrent import (gated_gradient_config, gated_gradient_explorer,
+                                            gated_gradient_rnn)
 from nnkit.book.init_explorer import initialization_explorer
 from nnkit.book.jsexplorer import JSExplorer, Range, Select
 
@@ -44,6 +47,7 @@ __all__ = [
     "gated_gradient_config",
     "gated_gradient_explorer",
     "gated_gradient_rnn",
+    "POOL_KERNELS",
     "bar_image",
     "pooling_config",
     "pooling_explorer",
@@ -292,189 +296,5 @@ def pac_bounds_explorer(*, d_vc: int = 6, delta: float = 0.05, eps=(0.005, 0.5),
         title="PAC sample sizes",
         description="Sample size against accuracy ε for the two named bounds; the dashed line "
                     "has the shape of the lower bound, without its constant.",
-        python_render=render,
-    )
-
-
-# -- chapter 7: gradient through time with a fixed forget gate ------------------------------------
-
-
-def gated_gradient_config(*, n_hidden: int = 32, seed: int = 5, input_seed: int = 4,
-                          max_steps: int = 200) -> dict:
-    """The stored recurrence shared by the page and `gated_gradient_rnn`.
-
-    The weights of ``nnkit.RNN(2, n_hidden, rng=np.random.default_rng(seed))`` (chapter 7's
-    network): ``W`` is its recurrent matrix rescaled to spectral radius 1, ``U`` its input
-    matrix, ``b`` the sum of its two biases; ``x`` is the input sequence
-    ``0.1 * default_rng(input_seed).standard_normal((max_steps, 2))``, whose first 60 steps are
-    the chapter's ``x_small[0]``. Numbers are rounded to 6 decimals (the page stores them as
-    text); ``radius`` is the spectral radius of the rounded ``W``, so that
-    ``W * (rho / radius)`` has spectral radius rho on both sides.
-    """
-    from nnkit import RNN
-    from nnkit.theory import scale_spectral_radius
-
-    layer = RNN(2, n_hidden, rng=np.random.default_rng(seed))
-    W = np.round(scale_spectral_radius(layer.weight_hh.value, 1.0), 6)  # (h, h)
-    x = 0.1 * np.random.default_rng(input_seed).standard_normal((max_steps, 2))  # (T, 2)
-    return {"W": W.tolist(), "radius": float(np.max(np.abs(np.linalg.eigvals(W)))),
-            "U": np.round(layer.weight_ih.value, 6).tolist(),
-            "b": np.round(layer.bias_ih.value + layer.bias_hh.value, 6).tolist(),
-            "x": np.round(x, 6).tolist(), "max_steps": max_steps}
-
-
-def gated_gradient_rnn(rho: float, config: dict | None = None):
-    """The `nnkit.RNN` the page computes with: the stored weights, W at spectral radius `rho`."""
-    from nnkit import RNN
-
-    cfg = gated_gradient_config() if config is None else config
-    W = np.asarray(cfg["W"])
-    layer = RNN(len(cfg["U"][0]), W.shape[0], rng=np.random.default_rng(0))
-    layer.weight_hh.value[...] = W * (rho / cfg["radius"])  # (h, h)
-    layer.weight_ih.value[...] = cfg["U"]
-    layer.bias_ih.value[...] = cfg["b"]
-    layer.bias_hh.value[...] = 0.0
-    return layer
-
-
-def gated_gradient_explorer(*, rho: float = 0.8, f: float = 0.9, steps: int = 60,
-                            config: dict | None = None) -> JSExplorer:
-    """``||dL/dh_{T-k}||`` against k for ``h_t = f h_{t-1} + (1 - f) tanh(W h_{t-1} + U x_t + b)``
-    (`nnkit.theory.fixed_gate_grad_norms`), with the vanilla network (f = 0) for comparison.
-
-    Continuous controls for the spectral radius of W, for 1 - f on a logarithmic scale (from 1,
-    the vanilla network, down to 0.001) and for the sequence length T.
-    """
-    from nnkit.theory import fixed_gate_grad_norms
-
-    cfg = gated_gradient_config() if config is None else config
-
-    def render(fig, *, rho, log_one_minus_f, steps):
-        T, fg = int(round(steps)), 1 - 10 ** log_one_minus_f
-        net, x = gated_gradient_rnn(rho, cfg), np.asarray(cfg["x"])[:T]
-        k, vanilla = fixed_gate_grad_norms(net, x, 0.0)
-        gated = fixed_gate_grad_norms(net, x, fg)[1]
-        ax = fig.subplots()
-        ax.semilogy(k, np.clip(vanilla, 1e-14, 1e8), color="0.5", ls="--",
-                    label="vanilla RNN ($f = 0$)")
-        ax.semilogy(k, np.clip(gated, 1e-14, 1e8), color="#0072B2", lw=2,
-                    label=f"gated, $f = {fg:.3f}$, $i = 1 - f$")
-        ax.axhline(1.0, color="#009E73", lw=0.8)
-        ax.set_ylim(1e-12, 1e6)
-        ax.set(xlabel=r"distance in time $k$", ylabel=r"$\| \partial L / \partial h_{T-k} \|$",
-               title=rf"$\rho(W) = {rho:.2f}$, $T = {T}$")
-        ax.legend(loc="lower left")
-
-    return JSExplorer(
-        "gated_gradient",
-        [Range("rho", "spectral radius ρ(W)", 0.1, 3.0, 0.01, rho),
-         Range("log_one_minus_f", "1 − f", -3.0, 0.0, 0.01, round(float(np.log10(1 - f)), 2),
-               digits=3, show="pow10"),
-         Range("steps", "sequence length T", 10, cfg["max_steps"], 1, steps, digits=0)],
-        cfg,
-        title="Gradient through time: spectral radius and forget gate",
-        description="Gradient norm against distance in time for a 32-unit tanh recurrence with "
-                    "fixed gates (forget gate f, input gate 1 − f); the dashed curve is the "
-                    "vanilla network, f = 0.",
-        python_render=render,
-    )
-
-
-# -- chapter 9: convolution and pooling ----------------------------------------------------------
-
-POOL_KERNELS = {"left edge": [[-1.0, 1.0], [-1.0, 1.0]],
-                "right edge": [[1.0, -1.0], [1.0, -1.0]],
-                "top edge": [[-1.0, -1.0], [1.0, 1.0]]}
-
-
-def pooling_config(*, size: int = 8, rows: tuple[int, int] = (2, 5), left: float = 1.0) -> dict:
-    """The image and the kernels shared by the page and `pooling_maps`."""
-    return {"size": size, "rows": list(rows), "left": left, "kernels": POOL_KERNELS}
-
-
-def bar_image(shift: float, width: float = 1.0, config: dict | None = None) -> np.ndarray:
-    """A dark square image with a bright vertical bar in rows ``rows[0] .. rows[1] - 1`` over
-    the columns ``[left + shift, left + shift + width)``; a pixel partly covered gets the
-    fraction covered, so the bar moves continuously.
-
-    Shapes: -> (size, size).
-    """
-    cfg = pooling_config() if config is None else config
-    n, (r0, r1) = cfg["size"], cfg["rows"]
-    x0 = cfg["left"] + shift
-    x1 = x0 + width
-    c = np.arange(n, dtype=float)
-    cover = np.maximum(0.0, np.minimum(1.0, np.minimum(c + 1, x1) - np.maximum(c, x0)))  # (size,)
-    img = np.zeros((n, n))
-    img[r0:r1] = cover
-    return img
-
-
-def pooling_maps(shift: float, width: float = 1.0, kernel: str = "left edge",
-                 pooling: str = "max", p: int = 2, stride: int | None = None,
-                 config: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(image, feature map, pooled map)``: the bar image, the ReLU of its valid convolution
-    with the 2 x 2 `kernel`, and that map pooled with p x p windows at the given stride
-    (default p). Uses `nnkit.book.diagrams_grid.conv2d_valid` and ``pool2d``.
-
-    Shapes: (size, size), (size - 1, size - 1), ((size - 1 - p) // stride + 1, same).
-    """
-    from nnkit.book.diagrams_grid import conv2d_valid, pool2d
-
-    cfg = pooling_config() if config is None else config
-    if kernel not in cfg["kernels"] or pooling not in ("max", "average"):
-        raise ValueError(f"pooling_maps: kernel must be one of {list(cfg['kernels'])} and pooling "
-                         f"'max' or 'average', got {kernel!r}, {pooling!r}.")
-    img = bar_image(shift, width, cfg)
-    fmap = np.maximum(conv2d_valid(img, np.array(cfg["kernels"][kernel])), 0.0)
-    pooled = pool2d(fmap, p, np.max if pooling == "max" else np.mean, stride)
-    return img, fmap, pooled
-
-
-def pooling_explorer(*, shift: float = 0.0, width: float = 1.0, config: dict | None = None
-                     ) -> JSExplorer:
-    """The bar image, its edge feature map and the pooled map, with controls for the bar's
-    position and width, the kernel, the pooling (max or average), the window p and the stride."""
-    cfg = pooling_config() if config is None else config
-
-    def render(fig, *, shift, width, kernel, pooling, p, stride):
-        from matplotlib.patches import Rectangle
-
-        p = int(p)
-        s = p if stride == "p" else int(stride)
-        maps = pooling_maps(shift, width, kernel, pooling, p, s, cfg)
-        top = max(1.0, float(maps[1].max()))
-        names = ("input image", f"{kernel} feature map", f"{pooling} pool {p}×{p}, stride {s}")
-        for ax, M, title, vmax in zip(fig.subplots(1, 3), maps, names, (1.0, top, top)):
-            ax.imshow(M, cmap="Greys", vmin=0, vmax=vmax)
-            ax.grid(False)
-            ax.set_title(title, fontsize="medium")
-            ax.set(xticks=range(M.shape[1]), yticks=range(M.shape[0]))
-            edges = np.arange(M.shape[0] + 1) - 0.5
-            ax.hlines(edges, -0.5, M.shape[1] - 0.5, color="0.75", lw=0.5)
-            ax.vlines(edges[:M.shape[1] + 1], -0.5, M.shape[0] - 0.5, color="0.75", lw=0.5)
-            for (i, j), v in np.ndenumerate(M):
-                if v > 0:
-                    ax.text(j, i, f"{round(v, 2):g}", ha="center", va="center", fontsize=8,
-                            color="white" if v > 0.5 * vmax else "black")
-        windows = [(0, 0)] if s < p else [(s * i, s * j) for i in range(maps[2].shape[0])
-                                            for j in range(maps[2].shape[1])]
-        for i, j in windows:
-            fig.axes[1].add_patch(Rectangle((j - 0.5, i - 0.5), p, p, fill=False,
-                                            edgecolor="#D55E00", lw=1.5))
-
-    return JSExplorer(
-        "pooling",
-        [Range("shift", "shift of the bar (pixels)", 0.0, 4.0, 0.1, shift, digits=1),
-         Range("width", "width of the bar", 0.5, 3.0, 0.1, width, digits=1),
-         Select("kernel", "kernel", list(cfg["kernels"]), "left edge"),
-         Select("pooling", "pooling", ["max", "average"], "max"),
-         Select("p", "window p", ["2", "3"], "2"),
-         Select("stride", "stride", ["p", "1"], "p")],
-        cfg,
-        title="Convolution, pooling and small shifts",
-        description=f"An {cfg['size']}×{cfg['size']} image with a vertical bar, its feature map "
-                    "(ReLU of a 2×2 convolution) and the pooled map; orange squares: the pooling "
-                    "windows (with stride 1, the first one).",
         python_render=render,
     )
