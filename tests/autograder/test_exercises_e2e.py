@@ -44,7 +44,7 @@ def test_exercise_end_to_end(assignment, tmp_path):
     from autograder.batch import grade_assignment
     from autograder.course import Course
     from autograder.demo import make_submission
-    from autograder.rebuild import grade_id, is_answer
+    from autograder.rebuild import grade_id, is_answer, is_test
     from autograder.release import release
 
     course = Course.locate(tmp_path / "course")
@@ -75,9 +75,23 @@ def test_exercise_end_to_end(assignment, tmp_path):
     survivors = [n for n, r in [*results.items(), *kernel.items()]
                  if n.startswith("mut_") and r["score"] >= full]
     assert not survivors, f"mutations scoring full: {survivors}"
+    # partial credit per check: the solution earns every cell in full, a cell whose checks give
+    # points= earns a fraction for some mutation, and a cell without them stays all or nothing
+    partial = {grade_id(c) for c in source.cells if is_test(c) and "points=" in c.source}
+    fractional = []
+    for student, result in [*results.items(), *kernel.items()]:
+        for gid, cell in result["notebooks"][assignment].items():
+            if student == "solution":
+                assert cell["score"] == cell["points"], (gid, cell)
+            elif gid in partial and 0 < cell["score"] < cell["points"]:
+                fractional.append((student, gid))
+            else:
+                assert cell["score"] in (0, cell["points"]), (student, gid, cell)
+    if partial and mutations:
+        assert fractional, f"no mutation earns part of the partial-credit cells {sorted(partial)}"
     if assignment == "ex03_backprop":
-        # partial credit per check: a wrong mse_grad costs the backward cell only the hidden
-        # checks that call mse_grad, not the points of a correct backward
+        # a wrong mse_grad costs the backward cell only the hidden checks that call mse_grad,
+        # not the points of a correct backward
         cell = results["mut_mse_grad_sign_flip"]["notebooks"][assignment]["test_backward"]
         assert 0 < cell["score"] < cell["points"], cell
     if not mutations:

@@ -1,0 +1,90 @@
+"""Partial credit per check (issue 13), for every assignment under exercises/.
+
+A test cell whose checks carry ``points=`` scores the points of its passed checks. These tests
+score the harness's runs (made once per session, see conftest.py) with the autograder's own
+``autograder.scoring`` and the reference records, so they cost no extra notebook run:
+
+- in a partial-credit cell every check (each iteration of a loop included) carries positive
+  points, and they add up exactly to the cell's nbgrader points (what ``autograder release``
+  refuses otherwise); the hidden checks carry at least half of them, so answers that only match
+  the visible checks (hard-coding, for instance) earn at most half a cell;
+- the solution scores every cell in full;
+- some mutation of the catalogue earns a fraction of a partial-credit cell: partial credit is
+  real, not only declared; a cell without points stays all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import exercise_harness as harness
+from autograder import scoring
+from nnkit import checks
+
+
+def _cell_points(nb) -> dict[str, float]:
+    return {harness.grade_id(c): float(harness.nbgrader_meta(c)["points"])
+            for c in nb.cells if harness.is_test(c)}
+
+
+def _cell_keys(reference: dict) -> dict[str, list]:
+    keys = defaultdict(list)
+    for key, rec in sorted(reference.items()):
+        keys[rec.cell].append(key)
+    return keys
+
+
+def _partial_cells(reference: dict) -> dict[str, list]:
+    return {gid: keys for gid, keys in _cell_keys(reference).items()
+            if any(reference[k].params.get("points") is not None for k in keys)}
+
+
+def _scores(evaluation, submitted: dict) -> dict[str, float]:
+    """Test cell -> score, as ``autograder grade`` computes it from the verdicts."""
+    reference = evaluation.reference_records
+    points = _cell_points(evaluation.source)
+    scores = {}
+    for gid, keys in _cell_keys(reference).items():
+        verdicts = [{"name": k[0], "passed": checks.compare(reference[k], submitted.get(k)).passed}
+                    for k in keys]
+        scores[gid] = scoring.cell_score(points[gid], keys, verdicts, reference, submitted)
+    return scores
+
+
+def test_partial_credit_points_add_up(evaluation):
+    reference = evaluation.reference_records
+    points = _cell_points(evaluation.source)
+    cells = _cell_keys(reference)
+    problems = scoring.check_points(evaluation.name, cells, reference, points)
+    assert not problems, problems
+    for gid, keys in _partial_cells(reference).items():
+        weights = {k: reference[k].params["points"] for k in keys}
+        assert all(w > 0 for w in weights.values()), f"{gid}: a check worth 0 points: {weights}"
+        # exact, not within a tolerance: a float sum that falls short would keep the solution
+        # below full marks (use halves, quarters, eighths, sixteenths)
+        assert sum(weights.values()) == points[gid], f"{gid}: {sum(weights.values())} != {points[gid]}"
+        hidden = sum(w for (name, _), w in weights.items() if checks.is_hidden(name))
+        assert hidden >= points[gid] / 2, (
+            f"{gid}: the hidden checks carry {hidden:g} of {points[gid]:g} points; give them at "
+            "least half, so that answers fitted to the visible checks earn at most half the cell")
+
+
+def test_solution_scores_full_marks(evaluation):
+    scores = _scores(evaluation, evaluation.reference_records)
+    assert scores == _cell_points(evaluation.source)
+
+
+def test_a_mutation_earns_partial_credit(evaluation):
+    partial = _partial_cells(evaluation.reference_records)
+    points = _cell_points(evaluation.source)
+    fractional = []
+    for name, run in evaluation.mutation_runs.items():
+        for gid, score in _scores(evaluation, evaluation.records_of(run)).items():
+            assert 0 <= score <= points[gid], (name, gid, score)
+            if gid not in partial:
+                assert score in (0, points[gid]), f"{name}: all-or-nothing cell {gid} scored {score}"
+            elif 0 < score < points[gid]:
+                fractional.append((name, gid, score))
+    if partial:
+        assert fractional, (f"{evaluation.name}: no mutation earns part of the partial-credit cells "
+                            f"{sorted(partial)}")
