@@ -27,6 +27,14 @@ MUTATIONS = [
         ),
     },
     {
+        "name": "relu_with_np_max",    # np.max reduces along an axis; np.maximum compares entries
+        "cell": "relu",
+        "source": (
+            "def relu(z):\n"
+            "    return np.max(z, 0)\n"
+        ),
+    },
+    {
         "name": "dense_without_bias",
         "cell": "dense",
         "source": (

@@ -168,4 +168,6 @@ MUTATIONS += [
      "source": _curves(fraction="np.mean(curves[:, 1] < threshold, axis=1)")},
     {"name": "fraction_above_threshold", "cell": "activation_curves",
      "source": _curves(fraction="np.mean(np.abs(curves[:, 1]) > threshold, axis=1)")},
+    {"name": "fraction_of_the_values", "cell": "activation_curves",
+     "source": _curves(fraction="np.mean(np.abs(curves[:, 0]) < threshold, axis=1)")},
 ]

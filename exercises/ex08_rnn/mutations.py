@@ -83,12 +83,16 @@ MUTATIONS = [
      "source": _backward(dh_next="delta @ W.T")},
     {"name": "bptt_ignores_direct_gradients", "cell": "rnn_backward",
      "source": _backward(dh="(dH[:, t] if t == T - 1 else 0.0) + dh_next")},
+    {"name": "bptt_stops_before_the_initial_state", "cell": "rnn_backward",
+     "source": _backward(dh_next="delta @ W if t > 0 else np.zeros_like(h0)")},
     {"name": "grad_norms_missing_tanh_derivative", "cell": "grad_norms",
      "source": _NORMS.format(step="dh @ W")},
     {"name": "gated_without_forget_path", "cell": "gated_grad_norms",
      "source": _GATED.format(step="(i * dh * (1.0 - G[t] ** 2)) @ W")},
     {"name": "gated_forget_gate_inside_the_product", "cell": "gated_grad_norms",
      "source": _GATED.format(step="((f + i * (1.0 - G[t] ** 2)) * dh) @ W")},
+    {"name": "gated_candidate_path_without_i", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (dh * (1.0 - G[t] ** 2)) @ W")},
     {"name": "hardcode", "cell": "grad_norms",
      "source": (
          "def grad_norms(x, h0, W, U, b):\n"

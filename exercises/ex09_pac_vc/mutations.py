@@ -83,6 +83,18 @@ MUTATIONS = [
          "three_shattered, _ = shatter_search(THREE_POINTS)\n"
          "four_shattered, four_failures = shatter_search(FOUR_POINTS)\n"
      )},
+    {"name": "labels_zero_and_one", "cell": "shatter_search",
+     "source": (
+         "def shatter_search(X, max_epochs=1000):\n"
+         "    m = X.shape[0]\n"
+         "    failures = [lab for lab in itertools.product((0, 1), repeat=m)\n"
+         "                if not perceptron_converges(X, np.array(lab), max_epochs)]\n"
+         "    failures = np.array(failures, dtype=int).reshape(len(failures), m)\n"
+         "    return len(failures) == 0, failures\n"
+         "\n\n"
+         "three_shattered, _ = shatter_search(THREE_POINTS)\n"
+         "four_shattered, four_failures = shatter_search(FOUR_POINTS)\n"
+     )},
     {"name": "hardcode", "cell": "bounds",
      "source": (
          "# the visible answers typed in\n"
