@@ -45,6 +45,7 @@ class CheckResult:
     name: str
     status: str            # "passed", "failed", "recorded" (nothing to compare with here), "not run"
     message: str = ""
+    points: float | None = None  # the check's own points in a partial-credit part
 
 
 @dataclass
@@ -58,11 +59,33 @@ class Part:
     hidden_checks: int = 0      # hidden checks that ran anyway (outside such blocks): counted only
     error: str | None = None    # the test cell raised
     static_names: list[str] = field(default_factory=list)  # literal check names in the cell
+    static_points: dict[str, float] = field(default_factory=dict)  # their literal points=
 
     @property
     def passed(self) -> bool:
         return self.error is None and bool(self.checks) and all(
             c.status in ("passed", "recorded") for c in self.checks)
+
+    @property
+    def partial(self) -> bool:
+        """Partial credit: each check carries its points (``points=``), so the part scores the
+        points of the checks that pass instead of all or nothing."""
+        return any(c.points is not None for c in self.checks)
+
+    @property
+    def visible_points(self) -> float:
+        return sum(c.points or 0.0 for c in self.checks)
+
+    @property
+    def visible_earned(self) -> float:
+        return sum(c.points or 0.0 for c in self.checks if c.status in ("passed", "recorded"))
+
+    @property
+    def within_reach(self) -> float:
+        """Points the part can still earn if every hidden check passes."""
+        if self.partial:
+            return self.visible_earned + max(self.points - self.visible_points, 0.0)
+        return self.points if self.passed else 0.0
 
 
 @dataclass
@@ -100,22 +123,31 @@ def _strip_hidden(source: str) -> tuple[str, int]:
     return "\n".join(kept), blocks
 
 
-def _check_names(source: str) -> list[str]:
-    """Literal names of the checks a cell calls (``checks.check_close("ex01.z1", ...)``), in order."""
+def _literal_checks(source: str) -> list[tuple[str, float | None]]:
+    """``(name, points)`` of the checks a cell calls with a literal name, in order; points is
+    the literal ``points=`` keyword, if any."""
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython magics and the like: no static list, the records still count
         return []
-    names = []
+    found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
             fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             if fname in CHECK_FUNCTIONS and node.args and isinstance(node.args[0], ast.Constant) \
                     and isinstance(node.args[0].value, str):
-                names.append(node.args[0].value)
-    order = sorted(set(names), key=names.index)
-    return order
+                points = next((kw.value.value for kw in node.keywords if kw.arg == "points"
+                               and isinstance(kw.value, ast.Constant)
+                               and isinstance(kw.value.value, (int, float))), None)
+                found.append((node.args[0].value, None if points is None else float(points)))
+    return found
+
+
+def _check_names(source: str) -> list[str]:
+    """Literal names of the checks a cell calls (``checks.check_close("ex01.z1", ...)``), in order."""
+    names = [name for name, _ in _literal_checks(source)]
+    return sorted(set(names), key=names.index)
 
 
 def _heading(markdown: str) -> str | None:
@@ -240,20 +272,23 @@ def _judge(parts: list[Part], records_dir: Path) -> list[str]:
                 continue
             ran.add(rec.name)
             shown = rec.name if rec.occurrence == 0 else f"{rec.name} (call {rec.occurrence + 1})"
+            points = (rec.params or {}).get("points")
             if rec.expected is None and rec.kind != "between" and rec.error is None:
                 part.checks.append(CheckResult(shown, "recorded",
-                                               "value recorded; it is compared when the notebook is graded"))
+                                               "value recorded; it is compared when the notebook is graded",
+                                               points))
                 continue
             # the check's own expected value and parameters play the reference
             reference = checks.Record(name=rec.name, occurrence=rec.occurrence, kind=rec.kind,
                                       value=rec.expected, params=rec.params, hint=rec.hint)
             verdict = checks.compare(reference, rec)
             part.checks.append(CheckResult(shown, "passed" if verdict.passed else "failed",
-                                           verdict.message))
+                                           verdict.message, points))
         for name in part.static_names:
             if name not in ran and not checks.is_hidden(name):
                 part.checks.append(CheckResult(name, "not run",
-                                               "this check never ran: the cell stopped before it"))
+                                               "this check never ran: the cell stopped before it",
+                                               part.static_points.get(name)))
     # an empty directory only means that no check ran, which the parts already say
     return [p for p in problems if p != "no records directory"]
 
@@ -273,7 +308,9 @@ def check_notebook(path: str | Path, *, timeout: float = 300.0,
                               f"{str(exc)[:200]})") from None
     parts = _parts(nb)
     for part in parts:
-        part.static_names = _check_names(_strip_hidden(_source(nb.cells[part.cell_index]))[0])
+        visible = _strip_hidden(_source(nb.cells[part.cell_index]))[0]
+        part.static_names = _check_names(visible)
+        part.static_points = {name: pts for name, pts in _literal_checks(visible) if pts is not None}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nnkit-check-") as tmp:
         records = Path(tmp) / "records"
@@ -323,7 +360,8 @@ def format_report(report: Report) -> str:
         for check in part.checks:
             if check.status == "not run":
                 continue
-            lines.append(f"  {marks[check.status]} {check.name}")
+            worth = "" if check.points is None else f"  ({_points(check.points)})"
+            lines.append(f"  {marks[check.status]} {check.name}{worth}")
             if check.status != "passed":
                 lines.append(_indent(check.message, "           "))
         never = [c.name for c in part.checks if c.status == "not run"]
@@ -334,7 +372,15 @@ def format_report(report: Report) -> str:
             lines.append("  (no visible check ran in this cell)")
         if part.hidden_blocks or part.hidden_checks:
             lines.append("  hidden checks exist for this part; they were not run here")
-        if part.passed:
+        hidden_share = part.points - part.visible_points
+        if part.partial and part.passed:
+            lines.append(f"  -> partial credit: the visible checks earn {part.visible_earned:g} of "
+                         f"{_points(part.points)}; the hidden checks carry the other {hidden_share:g}")
+        elif part.partial:
+            lines.append(f"  -> partial credit: the visible checks earn {part.visible_earned:g} of their "
+                         f"{part.visible_points:g} as it stands (the hidden checks carry the other "
+                         f"{hidden_share:g} of {_points(part.points)}): fix what failed above")
+        elif part.passed:
             lines.append(f"  -> visible checks pass: this part can earn its {_points(part.points)} "
                          "if the hidden checks pass too")
         else:
@@ -350,12 +396,14 @@ def format_report(report: Report) -> str:
         lines.append(f"Note: {problem}")
     n_ok = sum(p.passed for p in report.parts)
     total = sum(p.points for p in report.parts)
-    at_stake = sum(p.points for p in report.parts if p.passed)
+    at_stake = sum(p.within_reach for p in report.parts)
     lines.append(f"Summary: the visible checks pass in {n_ok} of {len(report.parts)} parts "
                  f"({at_stake:g} of {total:g} points within reach).")
     lines.append("Hidden checks: when your instructor grades the notebook, every part is also "
-                 "checked on fresh inputs that are not shown here, and a part earns its points "
-                 "only if those pass too. Make your code general, not fitted to the visible numbers.")
+                 "checked on fresh inputs that are not shown here. A part marked partial credit "
+                 "earns the points of each check that passes; any other part earns its points only "
+                 "if all its checks, hidden ones included, pass. Make your code general, not "
+                 "fitted to the visible numbers.")
     return "\n".join(lines)
 
 

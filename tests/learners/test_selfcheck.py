@@ -194,3 +194,30 @@ def test_import_nnkit_stays_light():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], env=ENV,
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_partial_credit_parts_show_each_checks_points(tmp_path):
+    """A part whose checks carry points= is reported check by check, with what it earns."""
+    nb = exercise("def double(x):\n    return 2 * x + (x < 0)", "def mean(x):\n    return float(np.mean(x))")
+    nb.cells[3].source = (
+        'checks.check_shape("t.double_shape", double(np.ones(3)), (3,), points=0.5)\n'
+        'checks.check_close("t.double_values", double(np.array([1.0, -2.0])), np.array([2.0, -4.0]),\n'
+        '                   hint="multiply every entry by two.", points=0.5)\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'checks.check_close("t.hidden.double_fresh", double(np.arange(7.0)), points=1)\n'
+        "### END HIDDEN TESTS")
+    out = run_cli(write(tmp_path, nb))
+    assert out.returncode == 1, out.stdout + out.stderr
+    text = out.stdout
+    assert "pass     t.double_shape  (0.5 points)" in text
+    assert "FAIL     t.double_values  (0.5 points)" in text
+    assert ("partial credit: the visible checks earn 0.5 of their 1 as it stands (the hidden checks "
+            "carry the other 1 of 2 points)") in text
+    # within reach: 0.5 visible + 1 hidden of part A, and part B's 1 point
+    assert "(2.5 of 3 points within reach)" in text
+    assert "A part marked partial credit earns the points of each check that passes" in text
+    # a crash before the checks: the points of the checks that never ran are still known
+    nb.cells[2].source = "def double(x):\n    raise NotImplementedError()"
+    report = selfcheck.check_notebook(write(tmp_path, nb, "ex_crash.ipynb"))
+    part = report.parts[0]
+    assert part.partial and part.visible_points == 1.0 and part.within_reach == 1.0
