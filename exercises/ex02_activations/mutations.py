@@ -170,4 +170,18 @@ MUTATIONS += [
      "source": _curves(fraction="np.mean(np.abs(curves[:, 1]) > threshold, axis=1)")},
     {"name": "fraction_of_the_values", "cell": "activation_curves",
      "source": _curves(fraction="np.mean(np.abs(curves[:, 0]) < threshold, axis=1)")},
+    # an unanswered part costs only its own checks: sigmoid' and ReLU' still earn theirs
+    {"name": "tanh_prime_not_written", "cell": "derivatives",
+     "source": (
+         "def sigmoid_prime(z):\n"
+         "    s = sigmoid(z)\n"
+         "    return s * (1.0 - s)\n"
+         "\n\n"
+         "def tanh_prime(z):\n"
+         "    raise NotImplementedError()\n"
+         "\n\n"
+         "def relu_prime(z):\n"
+         "    return (np.asarray(z) > 0).astype(float)\n"
+     ),
+     "scores": {"test_derivatives": 2.0}},
 ]

@@ -166,3 +166,21 @@ VARIANTS = [
     {"name": "histograms_with_ravel", "cell": "activation_histograms",
      "source": _hist(fraction="counts / len(A.ravel())")},
 ]
+
+
+MUTATIONS += [
+    # a scheme left out costs only its own checks
+    {"name": "uniform_scheme_missing", "cell": "init_weights",
+     "source": (
+         "def init_weights(scheme, n_in, n_out, rng):\n"
+         "    shape = (n_out, n_in)\n"
+         "    if scheme == \"zeros\":\n"
+         "        return np.zeros(shape)\n"
+         "    if scheme == \"xavier\":\n"
+         "        return rng.normal(0.0, np.sqrt(2.0 / (n_in + n_out)), size=shape)\n"
+         "    if scheme == \"he\":\n"
+         "        return rng.normal(0.0, np.sqrt(2.0 / n_in), size=shape)\n"
+         "    raise ValueError(f\"unknown scheme {scheme!r}\")\n"
+     ),
+     "scores": {"test_init_weights": 2.25}},
+]

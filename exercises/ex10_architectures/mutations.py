@@ -109,3 +109,15 @@ VARIANTS = [
          "    return int(np.sum(sizes[1:] * (sizes[:-1] + 1)))\n"
      )},
 ]
+
+
+MUTATIONS += [
+    # an unanswered part costs only its own checks: count_parameters still earns its own points
+    {"name": "build_mlp_not_written", "cell": "build_mlp",
+     "source": _build().replace(
+         "    layers = []\n    for n_in, n_out in zip(sizes[:-1], sizes[1:]):\n"
+         "        layers += [nnkit.Dense(n_in, n_out, rng=rng), nnkit.ReLU()]\n"
+         "    return nnkit.Sequential(*layers[:-1])\n",
+         "    raise NotImplementedError()\n"),
+     "scores": {"test_build_mlp": 1.25}},   # count_matches_the_network needs build_mlp too
+]

@@ -28,10 +28,12 @@ Tolerances and bounds always come from the reference record. See CONTRIBUTING.md
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -466,6 +468,33 @@ def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | 
     return _check_hints.call(name, func, *args, errstate=errstate, hint=hint, **kwargs)
 
 
+SECTION_MARK = "nnkit.checks: section"
+
+
+@contextlib.contextmanager
+def section(name: str):
+    """An independent group of checks in a partial-credit test cell::
+
+        with checks.section("ex10.count"):
+            checks.check_equal("ex10.count_4_50_3", count_parameters([4, 50, 3]), 403, points=0.25)
+
+    While grading (``NNKIT_CHECKS_RECORD`` set), an exception inside the block ends only the
+    block: its checks that did not run fail, and the cell goes on with the next group, so a crash
+    in one function does not cost the points of another. The error is reported on stderr (one
+    line starting with `SECTION_MARK`, then the hint). In Jupyter the exception propagates as
+    usual.
+    """
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
+        if not os.environ.get(RECORD_ENV):
+            raise
+        hint = _check_hints.explain_error(exc)
+        said = str(exc)[:300] or ("not answered yet" if isinstance(exc, NotImplementedError) else "")
+        print(f"{SECTION_MARK} {name!r} stopped: {type(exc).__name__}" + (f": {said}" if said else "")
+              + (f"\nHint: {hint}" if hint else ""), file=sys.stderr)
+
+
 install_hints = _check_hints.install_hints
-__all__ += ["call", "install_hints"]
+__all__ += ["call", "install_hints", "section", "SECTION_MARK"]
 install_hints()  # in Jupyter: NumPy errors raised anywhere in the notebook come with a hint

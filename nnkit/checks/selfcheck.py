@@ -251,6 +251,14 @@ def _error_of(cell) -> str | None:
                 return "NotImplementedError: not answered yet (the `raise NotImplementedError()` stub is still there)"
             text = f"{ename}: {evalue}" if evalue else ename
             return text if len(text) <= 600 else text[:600] + "..."
+    from nnkit.checks import SECTION_MARK
+
+    stopped = ["section " + line[len(SECTION_MARK):].strip()   # checks.section caught an error
+               for out in cell.get("outputs", []) if out.get("output_type") == "stream"
+               for line in "".join(out.get("text", "")).splitlines() if line.startswith(SECTION_MARK)]
+    if stopped:
+        text = "; ".join(stopped)
+        return text if len(text) <= 600 else text[:600] + "..."
     return None
 
 
@@ -356,7 +364,8 @@ def format_report(report: Report) -> str:
         head = f"{part.title}  [{part.grade_id}, {_points(part.points)}]"
         lines.append(head)
         if part.error:
-            lines.append(_indent(f"ERROR    the cell raised {part.error}", "  "))
+            said = part.error if part.error.startswith("section ") else f"the cell raised {part.error}"
+            lines.append(_indent(f"ERROR    {said}", "  "))
         for check in part.checks:
             if check.status == "not run":
                 continue

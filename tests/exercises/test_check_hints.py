@@ -130,3 +130,28 @@ def test_importing_checks_in_ipython_installs_the_hints_once(shell):
     shell.set_custom_exc((KeyError,), lambda *a, **k: None)
     assert not hints.install_hints(shell)    # another handler is left alone
     assert not hints.install_hints(object())  # not an IPython shell
+
+
+def test_a_section_ends_only_its_own_group_while_grading(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(checks.RECORD_ENV, str(tmp_path / "records"))
+    with checks.section("t.first"):
+        checks.check_close("t.before", np.ones(2), np.ones(2), points=0.5)
+        np.ones(2) @ np.ones(3)                       # the student's function crashes here
+        checks.check_close("t.never", np.ones(2), np.ones(2), points=0.25)
+    with checks.section("t.second"):
+        checks.check_close("t.after", np.zeros(2), np.zeros(2), points=0.25)
+    err = capsys.readouterr().err
+    assert err.startswith(f"{checks.SECTION_MARK} 't.first' stopped: ValueError: matmul")
+    assert "Hint: the matrix product failed" in err
+    records, problems = checks.load_records(tmp_path / "records")
+    assert not problems and sorted(name for name, _ in records) == ["t.after", "t.before"]
+    with pytest.raises(KeyboardInterrupt):            # only errors are contained
+        with checks.section("t.third"):
+            raise KeyboardInterrupt
+
+
+def test_a_section_raises_as_usual_in_jupyter(monkeypatch):
+    monkeypatch.delenv(checks.RECORD_ENV, raising=False)
+    with pytest.raises(ValueError, match="matmul"):
+        with checks.section("t.first"):
+            np.ones(2) @ np.ones(3)

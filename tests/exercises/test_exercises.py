@@ -105,7 +105,7 @@ def test_mutation_catalogue(assignment):
     assert names.count(HARDCODE) == 1, "exactly one 'hardcode' mutation"
     assert len(names) - 1 >= 5, "at least five typical wrong implementations"
     for m in mutations:
-        assert {"name", "cell", "source"} <= set(m) <= {"name", "cell", "source", "hidden_only", "unseeded"}, m.get("name")
+        assert {"name", "cell", "source"} <= set(m) <= {"name", "cell", "source", "hidden_only", "unseeded", "scores"}, m.get("name")
         assert m.get("unseeded", True) is True, f"{m['name']}: unseeded is True or absent"
         assert m["cell"] in answers, f"{m['name']}: {m['cell']!r} is not an answer cell"
         assert m["source"].strip() != answers[m["cell"]].strip(), f"{m['name']}: unchanged"

@@ -10,7 +10,9 @@ score the harness's runs (made once per session, see conftest.py) with the autog
   the visible checks (hard-coding, for instance) earn at most half a cell;
 - the solution scores every cell in full;
 - some mutation of the catalogue earns a fraction of a partial-credit cell: partial credit is
-  real, not only declared; a cell without points stays all or nothing.
+  real, not only declared; a cell without points stays all or nothing;
+- a mutation with ``"scores"`` (an unanswered or crashing part, say) earns exactly those cell
+  scores: an exception in one group of checks (``checks.section``) costs only that group.
 """
 
 from __future__ import annotations
@@ -88,3 +90,19 @@ def test_a_mutation_earns_partial_credit(evaluation):
     if partial:
         assert fractional, (f"{evaluation.name}: no mutation earns part of the partial-credit cells "
                             f"{sorted(partial)}")
+
+
+def test_mutations_earn_their_stated_scores(evaluation):
+    stated = [m for m in evaluation.mutations if "scores" in m]
+    for m in stated:
+        scores = _scores(evaluation, evaluation.records_of(evaluation.mutation_runs[m["name"]]))
+        for gid, want in m["scores"].items():
+            assert scores[gid] == want, f"{m['name']}: {gid} scored {scores[gid]}, expected {want}"
+
+
+def test_crash_isolation_is_proven_where_cells_use_sections():
+    """Every assignment whose test cells use checks.section has a mutation with stated scores."""
+    for name in harness.assignment_names():
+        nb = harness.read_source(name)
+        if any("checks.section(" in c.source for c in nb.cells if harness.is_test(c)):
+            assert any("scores" in m for m in harness.load_mutations(name)), name

@@ -221,3 +221,17 @@ def test_partial_credit_parts_show_each_checks_points(tmp_path):
     report = selfcheck.check_notebook(write(tmp_path, nb, "ex_crash.ipynb"))
     part = report.parts[0]
     assert part.partial and part.visible_points == 1.0 and part.within_reach == 1.0
+
+
+def test_an_error_caught_by_a_section_is_reported_and_later_groups_still_run(tmp_path):
+    nb = exercise("def double(x):\n    raise NotImplementedError()", "def mean(x):\n    return float(np.mean(x))")
+    nb.cells[3].source = (
+        'with checks.section("t.double"):\n'
+        '    checks.check_close("t.double_values", double(np.array([1.0])), np.array([2.0]), points=1)\n'
+        'with checks.section("t.other"):\n'
+        '    checks.check_equal("t.independent", 2 + 2, 4, points=1)')
+    report = selfcheck.check_notebook(write(tmp_path, nb))
+    text = selfcheck.format_report(report)
+    assert "ERROR    section 't.double' stopped: NotImplementedError" in text, text
+    assert "pass     t.independent  (1 point)" in text and "t.double_values" in text
+    assert report.parts[0].visible_earned == 1.0
