@@ -89,6 +89,13 @@ def test_exercise_end_to_end(assignment, tmp_path):
                 assert cell["score"] in (0, cell["points"]), (student, gid, cell)
     if partial and mutations:
         assert fractional, f"no mutation earns part of the partial-credit cells {sorted(partial)}"
+    # a mutation that states its scores (an unanswered part inside checks.section, say) earns
+    # exactly those through the real grader, with both runners
+    for m in mutations:
+        for student_results in (results, kernel):
+            cells = student_results[f"mut_{m['name']}"]["notebooks"][assignment]
+            for gid, want in m.get("scores", {}).items():
+                assert cells[gid]["score"] == want, (m["name"], gid, cells[gid])
     if assignment == "ex03_backprop":
         # a wrong mse_grad costs the backward cell only the hidden checks that call mse_grad,
         # not the points of a correct backward
