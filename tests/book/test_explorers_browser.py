@@ -467,23 +467,17 @@ def test_every_control_changes_the_figure_at_phone_width(kind, served, browser):
 
 
 @pytest.mark.browser
-def test_javascript_math_equals_nnkit_in_chromium(served, browser):
+@pytest.mark.parametrize("page_name, evaluate, make_cases, check", [
+    ("activation", EVALUATE, _cases, _check_against_nnkit),
+    ("init_scale", EVALUATE_INIT, _init_cases, _check_init_against_nnkit),
+], ids=["closed-form kinds", "init explorer"])
+def test_javascript_math_equals_nnkit_in_chromium(served, browser, page_name, evaluate, make_cases, check):
     page = browser.new_page()
-    page.goto(f"{served}/activation.html")
-    cases = _cases()
-    js = page.evaluate(f"(C) => {EVALUATE}(window.NNKIT, C)", cases)
+    page.goto(f"{served}/{page_name}.html")
+    cases = make_cases()
+    js = page.evaluate(f"(C) => {evaluate}(window.NNKIT, C)", cases)
     page.close()
-    _check_against_nnkit(js, cases)
-
-
-@pytest.mark.browser
-def test_init_explorer_javascript_equals_nnkit_in_chromium(served, browser):
-    page = browser.new_page()
-    page.goto(f"{served}/init_scale.html")
-    cases = _init_cases()
-    js = page.evaluate(f"(C) => {EVALUATE_INIT}(window.NNKIT, C)", cases)
-    page.close()
-    _check_init_against_nnkit(js, cases)
+    check(js, cases)
 
 
 def test_the_script_is_inlined_once_per_block_and_requests_nothing():
