@@ -177,19 +177,36 @@ def test_the_cases_exercise_every_branch():
     assert any(m[2].max() == 0 for m in maps.values()) and any(m[2].max() > 1 for m in maps.values())
 
 
-def test_javascript_math_equals_nnkit_in_node(tmp_path):
+def _run_in_node(tmp_path, cases: dict, evaluate: str = EVALUATE, script: str | None = None) -> dict:
+    """``evaluate(NNKIT, cases)`` run by node on `script` (the text of explorers.js; default: the
+    real file), returned as parsed JSON."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed (Debian: apt-get install nodejs); .ci/run installs it")
-    cases = _cases()
+    path = SCRIPT
+    if script is not None:
+        path = tmp_path / "explorers_edited.js"
+        path.write_text(script, encoding="utf-8")
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     runner = tmp_path / "run.js"
     runner.write_text(
-        f"const N = require({json.dumps(str(SCRIPT))});\n"
+        f"const N = require({json.dumps(str(path))});\n"
         f"const C = JSON.parse(require('fs').readFileSync({json.dumps(str(tmp_path / 'cases.json'))}));\n"
-        f"process.stdout.write(JSON.stringify({EVALUATE}(N, C)));\n")
+        f"process.stdout.write(JSON.stringify({evaluate}(N, C)));\n")
     out = subprocess.run([node, str(runner)], capture_output=True, text=True, check=True)
-    _check_against_nnkit(json.loads(out.stdout), cases)
+    return json.loads(out.stdout)
+
+
+def _script_with(right: str, wrong: str) -> str:
+    """explorers.js with one plausible mistake edited in."""
+    source = SCRIPT.read_text(encoding="utf-8")
+    assert source.count(right) == 1, f"{right!r} is no longer (exactly once) in explorers.js: update the test"
+    return source.replace(right, wrong)
+
+
+def test_javascript_math_equals_nnkit_in_node(tmp_path):
+    cases = _cases()
+    _check_against_nnkit(_run_in_node(tmp_path, cases), cases)
 
 
 def test_a_wrong_javascript_formula_is_caught():
@@ -216,20 +233,6 @@ WRONG_JS = {
     "pooling image": ("Math.max(0, Math.min(1, Math.min(c + 1, x1) - Math.max(c, x0)))",
                       "Math.round(Math.max(0, Math.min(1, Math.min(c + 1, x1) - Math.max(c, x0))))"),
 }
-
-
-def _run_in_node(tmp_path, script: Path, cases: dict) -> dict:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (Debian: apt-get install nodejs); .ci/run installs it")
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    runner = tmp_path / "run.js"
-    runner.write_text(
-        f"const N = require({json.dumps(str(script))});\n"
-        f"const C = JSON.parse(require('fs').readFileSync({json.dumps(str(tmp_path / 'cases.json'))}));\n"
-        f"process.stdout.write(JSON.stringify({EVALUATE}(N, C)));\n")
-    out = subprocess.run([node, str(runner)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
 
 
 # -- chapter 5: the initialization explorer's generator and network --------------------------------
@@ -301,37 +304,17 @@ def test_the_init_cases_reach_every_regime():
     assert {act for _, act, _ in INIT_RUNS} == set(I.INIT_ACTIVATIONS)
 
 
-def _node_init(tmp_path, script: str) -> dict:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (Debian: apt-get install nodejs); .ci/run installs it")
-    cases = _init_cases()
-    (tmp_path / "init_cases.json").write_text(json.dumps(cases))
-    (tmp_path / "explorers.js").write_text(script)
-    runner = tmp_path / "run_init.js"
-    runner.write_text(
-        f"const N = require({json.dumps(str(tmp_path / 'explorers.js'))});\n"
-        f"const C = JSON.parse(require('fs').readFileSync({json.dumps(str(tmp_path / 'init_cases.json'))}));\n"
-        f"process.stdout.write(JSON.stringify({EVALUATE_INIT}(N, C)));\n")
-    out = subprocess.run([node, str(runner)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
 @pytest.mark.parametrize("mistake", list(WRONG_JS))
 def test_a_wrong_javascript_formula_for_gates_or_pooling_is_caught(mistake, tmp_path):
-    right, wrong = WRONG_JS[mistake]
-    source = SCRIPT.read_text(encoding="utf-8")
-    assert source.count(right) == 1, f"update WRONG_JS: {right!r} is no longer in explorers.js"
-    bad = tmp_path / "explorers_wrong.js"
-    bad.write_text(source.replace(right, wrong), encoding="utf-8")
     cases = _cases()
-    js = _run_in_node(tmp_path, bad, cases)
+    js = _run_in_node(tmp_path, cases, script=_script_with(*WRONG_JS[mistake]))
     with pytest.raises(AssertionError, match=mistake.split()[0]):
         _check_gated_and_pooling(js, cases)
 
 
 def test_init_explorer_javascript_equals_nnkit_in_node(tmp_path):
-    _check_init_against_nnkit(_node_init(tmp_path, SCRIPT.read_text(encoding="utf-8")), _init_cases())
+    cases = _init_cases()
+    _check_init_against_nnkit(_run_in_node(tmp_path, cases, EVALUATE_INIT), cases)
 
 
 @pytest.mark.parametrize("right, wrong", [
@@ -340,11 +323,10 @@ def test_init_explorer_javascript_equals_nnkit_in_node(tmp_path):
     ("x ^= x >>> 15;", "x ^= x >>> 14;"),                                      # another hash
 ])
 def test_a_wrong_init_formula_in_the_javascript_is_caught(tmp_path, right, wrong):
-    script = SCRIPT.read_text(encoding="utf-8")
-    assert script.count(right) == 1, right
-    js = _node_init(tmp_path, script.replace(right, wrong))
+    cases = _init_cases()
+    js = _run_in_node(tmp_path, cases, EVALUATE_INIT, script=_script_with(right, wrong))
     with pytest.raises(AssertionError):
-        _check_init_against_nnkit(js, _init_cases())
+        _check_init_against_nnkit(js, cases)
 
 
 def test_a_small_init_error_is_caught():
