@@ -3,6 +3,25 @@
 Format: see exercises/README.md ("name", "cell" = grade_id of an answer cell, "source").
 """
 
+_DERIVATIVES = """def sigmoid_prime(z):
+{sigmoid}
+
+
+def tanh_prime(z):
+    {tanh}
+
+
+def relu_prime(z):
+    return (np.asarray(z) {relu_cmp} 0).astype(float)
+"""
+_RIGHT_DERIVATIVES = dict(sigmoid="    s = sigmoid(z)\n    return s * (1.0 - s)",
+                          tanh="return 1.0 - np.tanh(z) ** 2", relu_cmp=">")
+
+
+def _derivatives(**wrong):
+    return _DERIVATIVES.format(**{**_RIGHT_DERIVATIVES, **wrong})
+
+
 MUTATIONS = [
     {
         "name": "sigmoid_overflows",
@@ -12,50 +31,11 @@ MUTATIONS = [
             "    return 1.0 / (1.0 + np.exp(-z))\n"
         ),
     },
-    {
-        "name": "sigmoid_prime_applied_to_z",
-        "cell": "derivatives",
-        "source": (
-            "def sigmoid_prime(z):\n"
-            "    return z * (1.0 - z)\n"
-            "\n\n"
-            "def tanh_prime(z):\n"
-            "    return 1.0 - np.tanh(z) ** 2\n"
-            "\n\n"
-            "def relu_prime(z):\n"
-            "    return (np.asarray(z) > 0).astype(float)\n"
-        ),
-    },
-    {
-        "name": "tanh_prime_without_square",
-        "cell": "derivatives",
-        "source": (
-            "def sigmoid_prime(z):\n"
-            "    s = sigmoid(z)\n"
-            "    return s * (1.0 - s)\n"
-            "\n\n"
-            "def tanh_prime(z):\n"
-            "    return 1.0 - np.tanh(z)\n"
-            "\n\n"
-            "def relu_prime(z):\n"
-            "    return (np.asarray(z) > 0).astype(float)\n"
-        ),
-    },
-    {
-        "name": "relu_prime_one_at_zero",
-        "cell": "derivatives",
-        "source": (
-            "def sigmoid_prime(z):\n"
-            "    s = sigmoid(z)\n"
-            "    return s * (1.0 - s)\n"
-            "\n\n"
-            "def tanh_prime(z):\n"
-            "    return 1.0 - np.tanh(z) ** 2\n"
-            "\n\n"
-            "def relu_prime(z):\n"
-            "    return (np.asarray(z) >= 0).astype(float)\n"
-        ),
-    },
+    {"name": "sigmoid_prime_applied_to_z", "cell": "derivatives",
+     "source": _derivatives(sigmoid="    return z * (1.0 - z)")},
+    {"name": "tanh_prime_without_square", "cell": "derivatives",
+     "source": _derivatives(tanh="return 1.0 - np.tanh(z)")},
+    {"name": "relu_prime_one_at_zero", "cell": "derivatives", "source": _derivatives(relu_cmp=">=")},
     {
         "name": "leaky_prime_zero_for_negatives",
         "cell": "leaky_relu",
@@ -172,16 +152,6 @@ MUTATIONS += [
      "source": _curves(fraction="np.mean(np.abs(curves[:, 0]) < threshold, axis=1)")},
     # an unanswered part costs only its own checks: sigmoid' and ReLU' still earn theirs
     {"name": "tanh_prime_not_written", "cell": "derivatives",
-     "source": (
-         "def sigmoid_prime(z):\n"
-         "    s = sigmoid(z)\n"
-         "    return s * (1.0 - s)\n"
-         "\n\n"
-         "def tanh_prime(z):\n"
-         "    raise NotImplementedError()\n"
-         "\n\n"
-         "def relu_prime(z):\n"
-         "    return (np.asarray(z) > 0).astype(float)\n"
-     ),
+     "source": _derivatives(tanh="raise NotImplementedError()"),
      "scores": {"test_derivatives": 2.0}},
 ]
