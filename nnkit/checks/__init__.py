@@ -489,10 +489,7 @@ def section(name: str):
     except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
         if not os.environ.get(RECORD_ENV):
             raise
-        hint = _check_hints.explain_error(exc)
-        said = str(exc)[:300] or ("not answered yet" if isinstance(exc, NotImplementedError) else "")
-        print(f"{SECTION_MARK} {name!r} stopped: {type(exc).__name__}" + (f": {said}" if said else "")
-              + (f"\nHint: {hint}" if hint else ""), file=sys.stderr)
+        print(f"{SECTION_MARK} {name!r} stopped: {_check_hints.describe_error(exc)}", file=sys.stderr)
 
 
 install_hints = _check_hints.install_hints

@@ -28,7 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["shape_message", "explain_error", "call", "changed_inputs", "install_hints"]
+__all__ = ["shape_message", "explain_error", "describe_error", "call", "changed_inputs",
+           "install_hints"]
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -111,6 +112,15 @@ def explain_error(exc: BaseException) -> str | None:
     return None
 
 
+def describe_error(exc: BaseException, hint: str | None = None) -> str:
+    """``"ValueError: <message>"`` and, on the next line, the hint (`explain_error`'s, else
+    `hint`): how a test reports an error in the student's code."""
+    said = str(exc)[:300] or ("not answered yet" if isinstance(exc, NotImplementedError) else "")
+    explained = explain_error(exc) or hint
+    return (type(exc).__name__ + (f": {said}" if said else "")
+            + (f"\nHint: {explained}" if explained else ""))
+
+
 # ---------------------------------------------------------------------------- inputs unchanged
 def _arg_names(func: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
     try:
@@ -161,10 +171,8 @@ def call(name: str, func: Callable, *args: Any, errstate: dict | None = None,
         with np.errstate(**(errstate or {})):
             result = func(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
-        explained = explain_error(exc) or hint
-        message = f"Check {name!r} failed: calling {getattr(func, '__name__', 'your function')} " \
-                  f"raised {type(exc).__name__}: {str(exc)[:300]}"
-        raise AssertionError(message + (f"\nHint: {explained}" if explained else "")) from exc
+        raise AssertionError(f"Check {name!r} failed: calling {getattr(func, '__name__', 'your function')} "
+                             f"raised {describe_error(exc, hint)}") from exc
     changed = changed_inputs(named, snapshots)
     if changed:
         raise AssertionError(

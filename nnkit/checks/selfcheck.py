@@ -144,9 +144,10 @@ def _literal_checks(source: str) -> list[tuple[str, float | None]]:
     return found
 
 
-def _check_names(source: str) -> list[str]:
-    """Literal names of the checks a cell calls (``checks.check_close("ex01.z1", ...)``), in order."""
-    names = [name for name, _ in _literal_checks(source)]
+def _check_names(source: str, found: list[tuple[str, float | None]] | None = None) -> list[str]:
+    """Literal names of the checks a cell calls (``checks.check_close("ex01.z1", ...)``), in order
+    (from `found`, the cell's `_literal_checks`, when already parsed)."""
+    names = [name for name, _ in (_literal_checks(source) if found is None else found)]
     return sorted(set(names), key=names.index)
 
 
@@ -249,17 +250,17 @@ def _error_of(cell) -> str | None:
             ename, evalue = out.get("ename", "Error"), str(out.get("evalue", "")).strip()
             if ename == "NotImplementedError" and not evalue:
                 return "NotImplementedError: not answered yet (the `raise NotImplementedError()` stub is still there)"
-            text = f"{ename}: {evalue}" if evalue else ename
-            return text if len(text) <= 600 else text[:600] + "..."
+            return _clip(f"{ename}: {evalue}" if evalue else ename)
     from nnkit.checks import SECTION_MARK
 
     stopped = ["section " + line[len(SECTION_MARK):].strip()   # checks.section caught an error
                for out in cell.get("outputs", []) if out.get("output_type") == "stream"
                for line in "".join(out.get("text", "")).splitlines() if line.startswith(SECTION_MARK)]
-    if stopped:
-        text = "; ".join(stopped)
-        return text if len(text) <= 600 else text[:600] + "..."
-    return None
+    return _clip("; ".join(stopped)) if stopped else None
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _judge(parts: list[Part], records_dir: Path) -> list[str]:
@@ -317,8 +318,9 @@ def check_notebook(path: str | Path, *, timeout: float = 300.0,
     parts = _parts(nb)
     for part in parts:
         visible = _strip_hidden(_source(nb.cells[part.cell_index]))[0]
-        part.static_names = _check_names(visible)
-        part.static_points = {name: pts for name, pts in _literal_checks(visible) if pts is not None}
+        found = _literal_checks(visible)
+        part.static_names = _check_names(visible, found)
+        part.static_points = {name: pts for name, pts in found if pts is not None}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nnkit-check-") as tmp:
         records = Path(tmp) / "records"
