@@ -38,6 +38,7 @@ def visit(page, url: str, base: str) -> dict:
     page.on("console", lambda m: m.type == "error" and seen["console"].append(m.text))
     page.on("pageerror", lambda e: seen["console"].append(f"uncaught: {e}"))
     page.on("requestfailed", lambda r: seen["failed"].append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and seen["failed"].append(f"{r.url} (HTTP {r.status})"))
     page.on("request", on_request)
     page.goto(url, wait_until="networkidle")
     return seen
@@ -200,3 +201,14 @@ def test_every_figure_has_its_caption_as_alt_text(book_html):
                     problems.append(f"{where}: alt text {alt[:60]!r} is not the caption")
     assert n_figures > 0, "no figures found in the built book"
     assert not problems, "\n".join(problems)
+
+
+def test_the_site_root_has_the_favicon_browsers_ask_for(book_html):
+    """index.html (Jupyter Book's redirect) names no icon, so a browser fetches /favicon.ico:
+    the build writes it (_ext/book_fixes.py), otherwise that request is a 404 in the console."""
+    from PIL import Image
+
+    ico = book_html / "favicon.ico"
+    assert ico.is_file(), "_build/html/favicon.ico is missing"
+    with Image.open(ico) as image:
+        assert image.format == "ICO" and {(16, 16), (32, 32)} <= set(image.info["sizes"])
