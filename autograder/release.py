@@ -151,6 +151,8 @@ def _record(nb, stem: str, label: str, tmp_root: Path, limits: Limits, determini
     problems = asserts.adjust_reference(records, hardened)
     if problems:
         raise CourseError(f"{label}: the solution fails its own test: {problems[0]}")
+    # what a student's run executes: the same checks, with no expected value in its code
+    graded, _ = asserts.rewrite_notebook(nb, keep, graded=True)
     return graded, plans, records, hardened
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import os
 import tempfile
 from functools import lru_cache
@@ -138,7 +139,10 @@ def program_fd() -> int:
         raise FilterUnavailable("the filter program is too large for a pipe")
     os.write(write_end, data)
     os.close(write_end)
-    return read_end
+    # above the descriptors a sandboxed child is given (the result pipe becomes fd 3)
+    high = fcntl.fcntl(read_end, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(read_end)
+    return high
 
 
 def new_session_keyring() -> None:
