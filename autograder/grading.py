@@ -161,6 +161,8 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
         points = float(nbref.info["points"][gid])
         score = cell_score(points, keys, verdicts, nbref.records, submitted)
         cells[gid] = {"points": points, "score": score, "checks": verdicts}
+        if (nbref.info.get("plain") or {}).get(gid, {}).get("mode") == "in-process":
+            cells[gid]["in_process"] = True    # its verdict comes from the student's process
     return cells
 
 

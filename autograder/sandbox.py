@@ -183,6 +183,23 @@ def _env(home: str, records: str) -> dict[str, str]:
     }
 
 
+def _reachable_by_others(paths: list[str]) -> bool:
+    """True when every folder on the way to each path can be entered by any user (o+x) and
+    the path itself read (o+r), so that an unprivileged uid can run this Python."""
+    for path in paths:
+        real = os.path.realpath(path)
+        parts = Path(real).parts
+        for i in range(1, len(parts) + 1):
+            try:
+                mode = os.stat(os.path.join(*parts[:i])).st_mode
+            except OSError:
+                return False
+            need = stat.S_IXOTH if (i < len(parts) or stat.S_ISDIR(mode)) else stat.S_IROTH
+            if not mode & need:
+                return False
+    return True
+
+
 def _count_tasks(uid: int) -> int:
     total = 0
     for pid in os.listdir("/proc"):
@@ -201,10 +218,11 @@ def sandbox_uid(slot: int) -> int:
 
 
 # ----------------------------------------------------------------------------- running
-def _child_setup(limits: Limits, nproc: int | None, channel_fd: int, program: bytes | None = None):
+def _child_setup(limits: Limits, nproc: int | None, channel_fd: int, program: bytes | None = None,
+                 drop_to: int | None = None):
     """In the child before exec: the result pipe becomes fd CHANNEL_FD, then the rlimits and a
-    new session keyring; `program` (the weak sandbox, which has no bwrap to load it) is the
-    system-call filter, installed last."""
+    new session keyring. The weak sandbox, which has no bwrap, also drops a root grader's
+    privileges to the uid `drop_to` and installs the system-call filter `program` itself."""
     limit = _limiter(limits, nproc)
 
     def apply() -> None:
@@ -212,6 +230,12 @@ def _child_setup(limits: Limits, nproc: int | None, channel_fd: int, program: by
             os.dup2(channel_fd, CHANNEL_FD)
             os.close(channel_fd)
         limit()
+        if drop_to is not None:
+            os.setgroups([])
+            os.setgid(drop_to)
+            os.setuid(drop_to)
+            if os.getuid() != drop_to or os.geteuid() != drop_to:
+                raise OSError("could not drop privileges")
         syscalls.new_session_keyring()
         if program is not None:
             syscalls.install(program)
@@ -268,6 +292,8 @@ def bwrap_base(limits: Limits) -> list[str]:
     for stash, path in tmp_rebinds():
         # a pre-loaded parent gives each submission a fresh /tmp, which would hide these
         cmd += ["--ro-bind", path, stash]
+    # readable by the sandbox user too (the nbclient runner's kernel imports its guard from here)
+    cmd += _parents(f"{IN_BOX_DIR}/x", made) + ["--perms", "0755", "--dir", IN_BOX_DIR]
     for fname in IN_BOX_FILES:
         cmd += ["--ro-bind", str(HERE / fname), f"{IN_BOX_DIR}/{fname}"]
     return cmd
@@ -355,6 +381,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
     stage = None
     filter_fd = None
     program = None
+    drop_to = None
 
     if use_bwrap and limits.runner == "fork" and is_root:
         return _run_forked(nb_bytes, out_dir, limits, slot, data, notes)
@@ -380,11 +407,18 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
     else:
         sandbox = "weak"
         work = tempfile.mkdtemp(prefix="autograder-weak-")
-        datafiles.write_tree(data, Path(work), read_only=False)   # files 0444 (root ignores that)
+        datafiles.write_tree(data, Path(work), read_only=False)   # files 0444, owned by the grader
         env = _env(work, os.path.join(work, ".nnkit-records"))
         runner_args += ["--records", os.path.join(work, ".nnkit-records")]
-        if is_root:
-            notes.append("running as root without bwrap: the process limit is not enforced")
+        if is_root and _reachable_by_others([sys.executable, *_python_paths(), str(HERE)]):
+            # not the student's code as root: an unprivileged uid of its own, as with bwrap
+            drop_to = sandbox_uid(slot)
+            os.chmod(work, 0o755)
+            os.chown(work, drop_to, drop_to)
+            nproc = limits.processes
+        elif is_root:
+            notes.append("running as root without bwrap: the Python environment is not readable "
+                         "by an unprivileged user here, so the student's code ran as root")
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
         cmd = [sys.executable, "-I", str(HERE / RUNNERS[limits.runner]), *runner_args]
@@ -398,7 +432,7 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env, cwd=work or "/",
-                                preexec_fn=_child_setup(limits, nproc, write_end, program),
+                                preexec_fn=_child_setup(limits, nproc, write_end, program, drop_to),
                                 pass_fds=(write_end, CHANNEL_FD) + ((filter_fd,) if filter_fd else ()),
                                 start_new_session=True)
     except BaseException:

@@ -213,3 +213,12 @@ def test_weak_sandbox_filters_key_calls_too():
                                         force_weak=True))
     for what in ("session", "search_host", "search_user", "request_host", "add_session", "add_user"):
         assert result[what][0] < 0, f"{what} succeeded in the weak sandbox: {result}"
+
+
+def test_instructors_page_lists_the_filter():
+    """The instructors' page names every call the filter denies, with its reason."""
+    page = (Path(__file__).resolve().parents[2] / "instructors.md").read_text()
+    for name, why in syscalls.DENIED.items():
+        assert f"| `{name}` | {why} |" in page, name
+    for name in syscalls.ENOSYS_CALLS:
+        assert f"`{name}`" in page
