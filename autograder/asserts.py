@@ -64,8 +64,8 @@ def _python(source: str) -> str:
 
 
 class _Rewriter(ast.NodeTransformer):
-    def __init__(self, gid: str, hidden_lines: set[int], keep: frozenset[str]):
-        self.gid, self.hidden_lines, self.keep = gid, hidden_lines, keep
+    def __init__(self, gid: str, hidden_lines: set[int], keep: frozenset[str], graded: bool = False):
+        self.gid, self.hidden_lines, self.keep, self.graded = gid, hidden_lines, keep, graded
         self.aliases = dict(MODULES)       # local name -> dotted qualified name
         self.constants: set[str] = set()
         self.count = 0
@@ -266,6 +266,11 @@ class _Rewriter(ast.NodeTransformer):
             return node
         self.hardened.append(name)
         kind, args = found
+        if self.graded:     # the student's run: the value only (expected and tolerance stay out)
+            if kind == "equal":
+                typed = args[3] if len(args) > 3 else ast.Constant(True)
+                return ast.copy_location(self._call("record_equal", ast.Constant(name), args[0], typed), node)
+            return ast.copy_location(self._call("record_close", ast.Constant(name), args[0]), node)
         return ast.copy_location(self._call(kind, ast.Constant(name), *args), node)
 
     def visit_Assert(self, node):
@@ -313,14 +318,22 @@ def _left_in_process(tree: ast.Module, aliases: dict[str, str]) -> list[str]:
     return sorted(set(reasons), key=lambda r: (len(r.split(":")[0]), r))
 
 
-def rewrite_cell(source: str, gid: str, keep: frozenset[str] = frozenset()) -> tuple[str, CellPlan]:
-    """The graded form of a plain test cell and how its verdict is reached."""
+def rewrite_cell(source: str, gid: str, keep: frozenset[str] = frozenset(),
+                 graded: bool = False) -> tuple[str, CellPlan]:
+    """The rewritten form of a plain test cell and how its verdict is reached.
+
+    The reference form (``graded=False``, run once on the solution at release) records each
+    recognised assertion's value *and* its expected value and tolerance; the graded form (what
+    a student's run executes) records the value only, so no expected literal or tolerance is
+    in the code of the student's process, where an input transformer or a tracing hook could
+    read it. The two forms name their checks identically.
+    """
     code = _python(source)
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:  # runs as written: nbgrader would fail it too
         return source, CellPlan(gid, "in-process", reasons=[f"line {exc.lineno}: not valid Python"])
-    rewriter = _Rewriter(gid, _hidden_lines(code), keep)
+    rewriter = _Rewriter(gid, _hidden_lines(code), keep, graded)
     ends_in_expression = bool(tree.body) and isinstance(tree.body[-1], ast.Expr)
     tree.body = [rewriter.visit(stmt) for stmt in tree.body]
     reasons = _left_in_process(tree, rewriter.aliases)
@@ -341,8 +354,13 @@ def rewrite_cell(source: str, gid: str, keep: frozenset[str] = frozenset()) -> t
     return ast.unparse(tree) + "\n", plan
 
 
-def rewrite_notebook(nb, keep: frozenset[str] = frozenset()):
-    """(graded copy of `nb`, {grade_id: CellPlan}) for every graded test cell of `nb`."""
+def rewrite_notebook(nb, keep: frozenset[str] = frozenset(), graded: bool = False):
+    """(rewritten copy of `nb`, {grade_id: CellPlan}) for every graded test cell of `nb`.
+
+    ``graded=False``: the reference form, run on the solution at release. ``graded=True``: the
+    form a student's run executes: plain assertions record values only, and the hidden checks
+    of `nnkit.checks` cells carry no expected value or bounds (see `strip_hidden_expectations`).
+    """
     nb = copy.deepcopy(nb)
     plans: dict[str, CellPlan] = {}
     for cell in nb.cells:
@@ -351,9 +369,82 @@ def rewrite_notebook(nb, keep: frozenset[str] = frozenset()):
             continue
         if uses_checks(cell.source):
             plans[gid] = CellPlan(gid, "checks")
+            if graded:
+                cell.source = strip_hidden_expectations(cell.source)
             continue
-        cell.source, plans[gid] = rewrite_cell(cell.source, gid, keep)
+        cell.source, plans[gid] = rewrite_cell(cell.source, gid, keep, graded)
     return nb, plans
+
+
+# check function -> (positional index, keyword) of each argument the grader takes from the
+# reference record, and what stands in for it in a student's run
+_EXPECTATIONS = {
+    "check_close": [(2, "expected", "None")],
+    "check_equal": [(2, "expected", "None")],
+    "check_shape": [(2, "expected_shape", "None")],
+    "check_between": [(2, "low", "float('-inf')"), (3, "high", "float('inf')")],
+}
+_PURE_CALLS = ("numpy.", "math.", "float", "int", "abs", "min", "max", "round", "len", "tuple",
+               "list", "range", "sum")
+
+
+def _pure(node, aliases: dict[str, str]) -> bool:
+    """An expression without calls of the notebook's own functions (so dropping it changes no
+    state, random streams included)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(sub, ast.Call):
+            name = ast.unparse(sub.func)
+            head = name.split(".")[0]
+            qual = name.replace(head, aliases.get(head, head), 1)
+            if not qual.startswith(_PURE_CALLS) or "random" in qual:
+                return False
+    return True
+
+
+def strip_hidden_expectations(source: str) -> str:
+    """`source` with the expected values and bounds of its hidden checks replaced by
+    placeholders (text spans only: every other character, and so every line number, is kept).
+
+    The grader judges a hidden check with the reference record's expected value and bounds;
+    in the student's run they would only be something to read and copy.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    aliases = dict(MODULES)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+    spans = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        first = node.args[0]
+        if func not in _EXPECTATIONS or not (isinstance(first, ast.Constant) and isinstance(first.value, str)
+                                             and ".hidden." in first.value):
+            continue
+        for index, keyword, placeholder in _EXPECTATIONS[func]:
+            arg = node.args[index] if len(node.args) > index else next(
+                (k.value for k in node.keywords if k.arg == keyword), None)
+            if arg is not None and _pure(arg, aliases) and not (
+                    isinstance(arg, ast.Constant) and arg.value is None):
+                spans.append((arg.lineno, arg.col_offset, arg.end_lineno, arg.end_col_offset, placeholder))
+    if not spans:
+        return source
+    lines = [line.encode("utf-8") for line in source.splitlines(keepends=True)]
+    for lineno, col, end_lineno, end_col, placeholder in sorted(spans, reverse=True):
+        head = lines[lineno - 1][:col]
+        tail = lines[end_lineno - 1][end_col:]
+        # keep the line count: a multi-line expression becomes the placeholder and blank lines
+        newlines = b"\n" * (end_lineno - lineno)
+        lines[lineno - 1: end_lineno] = [head + placeholder.encode() + tail.rstrip(b"\n") + newlines
+                                         + (b"\n" if tail.endswith(b"\n") else b"")]
+    return b"".join(lines).decode("utf-8")
 
 
 def manual_cells(nb) -> dict[str, dict]:

@@ -42,6 +42,12 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
     ref = load_reference(course, assignment)
     subs = find_submissions(Path(submissions) if submissions else course.submitted, assignment)
     ok, why = bwrap_status()
+    if not scheduler and not ok and not force_weak:
+        raise CourseError(f"refusing to run students' code: the bubblewrap sandbox does not work "
+                          f"here ({why}). Install bubblewrap (Debian/Ubuntu: apt-get install "
+                          "bubblewrap), or pass --weak-sandbox to grade in the weak fallback, where "
+                          "student code can read whatever an unprivileged user can read and reach "
+                          "the network (for trying the grader out, not for a course)")
     if not scheduler and (force_weak or not ok):
         log("!" * 78 + f"\n!! WEAK SANDBOX: {'forced by --weak-sandbox' if force_weak else why}.\n"
             "!! Student code can read what this user can read and may reach the network.\n" + "!" * 78)

@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--notebook-timeout", type=float, default=None, help="seconds per notebook (240)")
         p.add_argument("--memory-mb", type=int, default=None, help="address space per process (3072)")
         p.add_argument("--weak-sandbox", action="store_true",
-                       help="do not use bwrap even if it works (for testing the fallback)")
+                       help="run in the weak fallback instead of bubblewrap (without bubblewrap, "
+                            "grade refuses to run students' code unless this is given; the rows "
+                            "are flagged and grade exits with status 3)")
 
     p = sub.add_parser("release", help="student version (nbgrader) + trusted reference answers")
     p.add_argument("assignment")
@@ -105,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
                       "error', reason in the flags column); run the same command again",
                       file=sys.stderr)
                 return 1
+            weak = sum(r.get("sandbox") == "weak" for r in results)
+            if weak:
+                print(f"autograder: WARNING: {weak} submission(s) were graded in the WEAK sandbox "
+                      "(no bubblewrap; flagged in every row); do not publish these grades",
+                      file=sys.stderr)
+                return 3
         elif args.command == "feedback":
             from autograder.feedback import write_feedback
 

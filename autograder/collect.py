@@ -8,8 +8,9 @@ PATH is either
   ``--pattern REGEX`` matched against the whole file name. Student ids are plain names
   (letters, digits, ``.``, ``-``, ``_``, ``@``). If every member of a zip lies in one folder,
   that folder is dropped (repeatedly), so ``hacker/ps1/problem1.ipynb`` lands as
-  ``problem1.ipynb``. The submission's time is the zip's ``timestamp.txt`` when it has one,
-  else the newest member's date, and is written to ``timestamp.txt`` as nbgrader does; or
+  ``problem1.ipynb``. The submission's time is the zip's ``timestamp.txt`` when it has a
+  plausible one, else the time of collection (never the dates of the members, which the
+  student's machine sets), and is written to ``timestamp.txt`` as nbgrader does; or
 - nbgrader's **exchange** (its root, a course folder in it or its ``inbound`` folder): every
   ``<student>+<assignment>+<timestamp>[+<random>]`` folder is a submission.
 
@@ -54,6 +55,7 @@ class Candidate:
     origin: str
     timestamp: dt.datetime | None
     load: object                      # callable(dest: Path) writing the files into dest
+    note: str | None = None           # why the timestamp is the time of collection
 
 
 @dataclass
@@ -155,16 +157,20 @@ def _zip_candidate(path: Path, pattern: re.Pattern) -> Candidate:
     student = match.group("student")
     if not STUDENT_RE.fullmatch(student):
         raise Rejected(f"{path.name}: student id {student!r} is not a plain name")
-    members, newest = _zip_members(path)
-    timestamp = newest
+    members, _newest = _zip_members(path)
+    # the dates of zip members are whatever the student's machine set: never the submission time
+    timestamp, note = None, f"no {late.TIMESTAMP_FILE} in the archive: the time of collection is used"
     for info, rel in members:
-        if str(rel) == late.TIMESTAMP_FILE and info.file_size < 500:
+        if str(rel) == late.TIMESTAMP_FILE:
+            if info.file_size > late.MAX_TIMESTAMP_BYTES:
+                note = f"{late.TIMESTAMP_FILE} is too large: the time of collection is used"
+                break
             with zipfile.ZipFile(path) as archive:
-                text = archive.read(info).decode("utf-8", errors="replace")
-            try:
-                timestamp = late.parse_timestamp(text.splitlines()[0] if text else "")
-            except ValueError as exc:
-                raise Rejected(f"{path.name}: {late.TIMESTAMP_FILE}: {exc}") from None
+                raw = archive.read(info)
+            timestamp, note = _plausible(raw)
+            break
+    if timestamp is None:
+        timestamp = late.now_utc()
 
     def load(dest: Path) -> None:
         with zipfile.ZipFile(path) as archive:
@@ -172,7 +178,19 @@ def _zip_candidate(path: Path, pattern: re.Pattern) -> Candidate:
                 with archive.open(info) as fh:
                     _write_file(dest, rel, iter(lambda: fh.read(1 << 20), b""))
 
-    return Candidate(student, path.name, timestamp, load)
+    return Candidate(student, path.name, timestamp, load, note)
+
+
+def _plausible(raw: bytes) -> tuple[dt.datetime | None, str | None]:
+    """(timestamp, None) for a trustworthy timestamp text, else (None, why)."""
+    try:
+        when = late.parse_timestamp(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, f"{late.TIMESTAMP_FILE} is unreadable ({exc}): the time of collection is used"
+    if when > late.now_utc() + late.FUTURE_SLACK:
+        return None, (f"{late.TIMESTAMP_FILE} says {when:%Y-%m-%d %H:%M:%S} UTC, in the future: "
+                      "the time of collection is used")
+    return when, None
 
 
 # ----------------------------------------------------------------------------- nbgrader exchange
@@ -192,12 +210,17 @@ def _exchange_candidate(folder: Path, assignment: str) -> Candidate | None:
         raise Rejected(f"{folder.name}: student id {student!r} is not a plain name")
     if folder.is_symlink() or not folder.is_dir():
         raise Rejected(f"{folder.name}: a link or not a folder")
+    # nbgrader's exchange timestamp: its timestamp.txt, else the one in the folder's name;
+    # neither readable (or in the future): the time of collection, never earlier
     timestamp, problem = late.read_timestamp(folder)
-    if timestamp is None:
-        try:
-            timestamp = late.parse_timestamp(match.group("timestamp"))
-        except ValueError:
-            raise Rejected(f"{folder.name}: no readable timestamp ({problem})") from None
+    note = None
+    if timestamp is None or problem:
+        timestamp, note = _plausible(match.group("timestamp").encode())
+        if timestamp is None:
+            timestamp = late.now_utc()
+            note = (f"{problem or 'no ' + late.TIMESTAMP_FILE}; the folder name holds no plausible "
+                    "timestamp either: the time of collection is used").replace(
+                ": graded as submitted at the time of grading (the latest plausible time)", "")
 
     def load(dest: Path) -> None:
         for root, dirs, files in os.walk(folder):           # os.walk never follows links
@@ -211,7 +234,7 @@ def _exchange_candidate(folder: Path, assignment: str) -> Candidate | None:
                     _write_file(dest, rel, iter(lambda: fh.read(1 << 20), b""))
             dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
 
-    return Candidate(student, folder.name, timestamp, load)
+    return Candidate(student, folder.name, timestamp, load, note)
 
 
 # ----------------------------------------------------------------------------- collecting
@@ -297,10 +320,12 @@ def collect(course: Course, assignment: str, path: str | os.PathLike, *, pattern
             os.replace(target, old)
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)
-            report.replaced.append(f"{student}: {_stamp(existing)} -> {cand.origin} ({_stamp(cand.timestamp)})")
+            report.replaced.append(f"{student}: {_stamp(existing)} -> {cand.origin} ({_stamp(cand.timestamp)})"
+                                   + (f"; {cand.note}" if cand.note else ""))
         else:
             os.replace(tmp, target)
-            report.imported.append(f"{student}: {cand.origin} ({_stamp(cand.timestamp)})")
+            report.imported.append(f"{student}: {cand.origin} ({_stamp(cand.timestamp)})"
+                                   + (f"; {cand.note}" if cand.note else ""))
     course.work(assignment).mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     with open(course.work(assignment) / "collect.log", "a", encoding="utf-8") as fh:

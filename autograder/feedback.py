@@ -44,8 +44,11 @@ def render(result: dict, manual: list[dict] | None = None, summary: dict | None 
     rows = []
     for stem, cells in result.get("notebooks", {}).items():
         for gid, cell in cells.items():
+            note = (' <span class="in-process">(an in-process test: it ran in your notebook\'s own '
+                    'process, for example because it expects an error, so its verdict is the '
+                    'weaker kind)</span>') if cell.get("in_process") else ""
             rows.append(f'<tr class="cell"><th colspan="2">{html.escape(stem)} &middot; '
-                        f'{html.escape(gid)}</th><th>{cell["score"]:g} / {cell["points"]:g}</th></tr>')
+                        f'{html.escape(gid)}{note}</th><th>{cell["score"]:g} / {cell["points"]:g}</th></tr>')
             for check in cell["checks"]:
                 if check["passed"] and ".nbgrader." in check["name"]:
                     continue          # bookkeeping of rewritten plain-assert cells

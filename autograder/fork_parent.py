@@ -10,8 +10,10 @@ safe. For each submission::
                         tmpfs on /tmp; enforces the notebook time limit
                      └──fork──> B: PID 1 of the new namespace; a fresh /proc; the rlimits; drops
                                    to the worker's unprivileged uid (all capabilities go), no new
-                                   privileges, not dumpable; runs shell_runner.supervise, which
-                                   forks the executor that runs the student's cells
+                                   privileges, not dumpable; joins a new session keyring and
+                                   installs the system-call filter (autograder/syscalls.py);
+                                   runs shell_runner.supervise, which forks the executor that
+                                   runs the student's cells
 
 When B exits, the kernel kills every process left in its PID namespace. The parent answers each
 request with one JSON line: {"timed_out": bool}.
@@ -32,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
 import shell_runner  # noqa: E402
+import syscalls  # noqa: E402
 from sandbox_runner import Channel, not_dumpable  # noqa: E402
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -99,6 +102,9 @@ def run_b(header: dict, channel_fd: int, nb: bytes) -> None:
     """PID 1 of the submission's namespaces; never returns."""
     try:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        for keys in ("/proc/keys", "/proc/key-users"):   # the keys a process may view: empty
+            if os.path.exists(keys):
+                _mount("/dev/null", keys, None, MS_BIND, None)
         os.makedirs("/tmp/work", exist_ok=True)
         uid = int(header["uid"])
         if header.get("data"):   # the assignment's data files: root-owned, read-only
@@ -118,6 +124,8 @@ def run_b(header: dict, channel_fd: int, nb: bytes) -> None:
             raise OSError("could not drop privileges")
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         not_dumpable()
+        syscalls.new_session_keyring()          # owned by the sandbox uid, shared with nobody
+        syscalls.install(base64.b64decode(header["seccomp"]))   # autograder/syscalls.py
         os.environ.clear()
         os.environ.update(header["env"])
         records = header["records"]

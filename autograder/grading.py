@@ -113,6 +113,20 @@ def _classify(result, log: dict, flags: list[str], cell_ids: list) -> str:
     return "sandbox error"
 
 
+def _hook_flags(log: dict, cell_ids: list) -> list[str]:
+    """Flags for hooks the runner removed (before a cell) or found installed by a cell."""
+    flags = []
+    for c in log.get("cells", []):
+        i = c.get("index") if isinstance(c, dict) else None
+        where = (f"cell {cell_ids[i]!r}" if isinstance(i, int) and 0 <= i < len(cell_ids)
+                 and cell_ids[i] else f"cell {i}")
+        for key, what in (("tampered", "changed how code runs while it ran (its checks are void)"),
+                          ("removed", "found changes to how code runs, removed before it ran")):
+            if isinstance(c, dict) and c.get(key):
+                flags.append(f"{where} {what}: {', '.join(str(x) for x in c[key])[:300]}")
+    return flags
+
+
 def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> dict:
     counts = Counter(name for name, _ in nbref.records)
     overrun = {name for name, occ in submitted if name in counts and occ >= counts[name]}
@@ -122,13 +136,22 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
         if isinstance(i, int) and 0 <= i < len(cell_ids) and c.get("status") != "ok":
             ename = re.sub(r"[^A-Za-z0-9_.]", "", str(c.get("ename", "")))[:60]
             errors[cell_ids[i]] = ename or str(c.get("status"))[:20]
+    tampered = {}
+    for c in log.get("cells", []):
+        i = c.get("index") if isinstance(c, dict) else None
+        if isinstance(i, int) and 0 <= i < len(cell_ids) and c.get("tampered"):
+            tampered[cell_ids[i]] = ", ".join(str(x) for x in c["tampered"])[:300]
     cells = {}
     for gid, keys in nbref.info["cells"].items():
         verdicts = []
         for name, occ in keys:
             verdict = checks.compare(nbref.records[(name, occ)], submitted.get((name, occ)))
             message = verdict.message
-            if name in overrun:
+            if gid in tampered:
+                verdict = checks.Verdict(name, False, f"Check {name!r} is void: while the test cell "
+                                         f"ran, the notebook changed how code runs ({tampered[gid]}).")
+                message = verdict.message
+            elif name in overrun:
                 verdict = checks.Verdict(name, False, f"Check {name!r} failed: it ran more often "
                                          "than the tests call it (is the check called from your code?).")
                 message = verdict.message
@@ -138,6 +161,8 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
         points = float(nbref.info["points"][gid])
         score = cell_score(points, keys, verdicts, nbref.records, submitted)
         cells[gid] = {"points": points, "score": score, "checks": verdicts}
+        if (nbref.info.get("plain") or {}).get(gid, {}).get("mode") == "in-process":
+            cells[gid]["in_process"] = True    # its verdict comes from the student's process
     return cells
 
 
@@ -197,6 +222,7 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         result["sandbox"] = run.sandbox
         flags.extend(run.notes)
         statuses.append(_classify(run, run.log, flags, built.cell_ids))
+        flags.extend(_hook_flags(run.log, built.cell_ids))
         if run.received.problems:
             flags.append(f"{len(run.received.problems)} unreadable or conflicting record(s) ignored")
         result["notebooks"][stem] = _judge(nbref, run.records, run.log, built.cell_ids)

@@ -23,7 +23,6 @@ export.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import os
 import tempfile
@@ -135,6 +134,19 @@ def _notebook_names(sub) -> list[str]:
     return list(found[0].files) if found and not found[0].rejected and not found[0].problem else []
 
 
+def _released(gb, manifest: dict, assignment: str):
+    """When students got the assignment, as far as the grader knows: the first release time,
+    when a due date after it says that the course runs through this grader. Without a due date
+    (nothing can be late) or with one before it (the course was released elsewhere and imported
+    later, as when old submissions are graded again) the time is unknown."""
+    released = late.released_at(manifest)
+    try:
+        due = gb.find_assignment(assignment).duedate
+    except Exception:  # noqa: BLE001 - no such assignment yet
+        due = None
+    return released if released is not None and due is not None and due >= released else None
+
+
 def save(gb, course: Course, result: dict) -> dict:
     """Gradebook entries, autograded/ folder and late penalty of one result (no commit)."""
     from autograder.submissions import Submission, student_key
@@ -145,17 +157,14 @@ def save(gb, course: Course, result: dict) -> dict:
     folder = Path(result.get("submission") or course.submitted / name / assignment)
     # read link-free, level by level (autograder.submissions), never following anything
     sub = Submission(name, assignment, folder.parent.parent)
-    timestamp, problem = late.read_timestamp(folder, sub)
+    timestamp, problem = late.read_timestamp(folder, sub, released=_released(gb, manifest, assignment))
+    if problem and problem not in result["flags"]:   # never on time: late at the latest time
+        result["flags"].append(problem)
     gb.update_or_create_student(student)
     try:
         before = gb.find_submission(assignment, student).timestamp
     except Exception:
         before = None
-    soon = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(hours=1)
-    if timestamp is not None and timestamp > soon:
-        note = f"timestamp.txt says {timestamp:%Y-%m-%d %H:%M:%S} UTC, in the future (check it)"
-        if note not in result["flags"]:
-            result["flags"].append(note)
     if before is not None and timestamp is not None and before != timestamp:
         note = (f"graded the submission of {timestamp:%Y-%m-%d %H:%M:%S} UTC, replacing the one of "
                 f"{before:%Y-%m-%d %H:%M:%S} UTC")
@@ -168,9 +177,8 @@ def save(gb, course: Course, result: dict) -> dict:
     out_dir = course.root / "autograded" / student / assignment
     out_dir.mkdir(parents=True, exist_ok=True)
     datafiles.copy_in(course.release(assignment), out_dir)
-    if timestamp is not None:
-        _write_atomic(out_dir / late.TIMESTAMP_FILE, sub.read_other(late.TIMESTAMP_FILE, late.MAX_TIMESTAMP_BYTES)
-                      .decode("utf-8", errors="replace"))
+    if timestamp is not None:    # the time graded with (nbgrader's format), not the raw file
+        _write_atomic(out_dir / late.TIMESTAMP_FILE, late.format_timestamp(timestamp) + "\n")
     files = _notebook_names(sub) if result.get("status") != "rejected" else []
     sub.files = files
     for stem, (original, release) in notebooks.items():

@@ -151,7 +151,17 @@ def _record(nb, stem: str, label: str, tmp_root: Path, limits: Limits, determini
     problems = asserts.adjust_reference(records, hardened)
     if problems:
         raise CourseError(f"{label}: the solution fails its own test: {problems[0]}")
+    # what a student's run executes: the same checks, with no expected value in its code
+    graded, _ = asserts.rewrite_notebook(nb, keep, graded=True)
     return graded, plans, records, hardened
+
+
+def _first_release(ref_root: Path) -> str:
+    try:
+        earlier = json.loads((ref_root / "manifest.json").read_text()).get("released_utc")
+    except (OSError, ValueError, AttributeError):
+        earlier = None
+    return earlier if isinstance(earlier, str) else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
 
 def _report(label: str, info: dict, log) -> None:
@@ -208,7 +218,11 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
     os.chmod(course.root / "autograder", 0o700)
     tmp_root = Path(tempfile.mkdtemp(prefix="reference-run-", dir=course.work(assignment)))
     manifest: dict = {"assignment": assignment, "grader_version": __version__,
-                      "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "notebooks": {}}
+                      "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                      # a timestamp before this is implausible (autograder.late.read_timestamp);
+                      # a release again keeps the first time
+                      "released_utc": _first_release(ref_root),
+                      "notebooks": {}}
     try:
         for stem, nb in sources.items():
             label = f"{assignment}/{stem}.ipynb"

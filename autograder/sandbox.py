@@ -43,12 +43,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from autograder import channel
+from autograder import channel, syscalls
 
 RUNNERS = {"fork": "shell_runner.py",         # the shell runner forked from a pre-loaded parent
            "shell": "shell_runner.py",        # IPython's InteractiveShell in process (fast)
            "nbclient": "sandbox_runner.py"}   # a Jupyter kernel driven by nbclient
-IN_BOX_FILES = ("fork_parent.py", "sandbox_runner.py", "shell_runner.py", "datafiles.py")
+IN_BOX_FILES = ("fork_parent.py", "sandbox_runner.py", "shell_runner.py", "datafiles.py", "syscalls.py")
 HERE = Path(__file__).resolve().parent
 IN_BOX_DIR = "/opt/autograder"
 IN_BOX_RECORDS = "/tmp/.nnkit-records"
@@ -100,11 +100,19 @@ def bwrap_status() -> tuple[bool, str]:
     exe = shutil.which("bwrap")
     if exe is None:
         return False, "bwrap not found (install the Debian/Ubuntu package 'bubblewrap')"
-    cmd = [exe, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        fd = syscalls.program_fd()
+    except syscalls.FilterUnavailable as exc:
+        return False, str(exc)
+    cmd = [exe, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+           "--seccomp", str(fd), "true"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=20, pass_fds=(fd,),
+                              preexec_fn=syscalls.new_session_keyring)
+    except (OSError, subprocess.TimeoutExpired, subprocess.SubprocessError) as exc:
         return False, f"bwrap could not start: {exc}"
+    finally:
+        os.close(fd)
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip()[:300]
         return False, (f"bwrap is installed but cannot create namespaces here ({err}); enable "
@@ -175,6 +183,23 @@ def _env(home: str, records: str) -> dict[str, str]:
     }
 
 
+def _reachable_by_others(paths: list[str]) -> bool:
+    """True when every folder on the way to each path can be entered by any user (o+x) and
+    the path itself read (o+r), so that an unprivileged uid can run this Python."""
+    for path in paths:
+        real = os.path.realpath(path)
+        parts = Path(real).parts
+        for i in range(1, len(parts) + 1):
+            try:
+                mode = os.stat(os.path.join(*parts[:i])).st_mode
+            except OSError:
+                return False
+            need = stat.S_IXOTH if (i < len(parts) or stat.S_ISDIR(mode)) else stat.S_IROTH
+            if not mode & need:
+                return False
+    return True
+
+
 def _count_tasks(uid: int) -> int:
     total = 0
     for pid in os.listdir("/proc"):
@@ -193,8 +218,11 @@ def sandbox_uid(slot: int) -> int:
 
 
 # ----------------------------------------------------------------------------- running
-def _child_setup(limits: Limits, nproc: int | None, channel_fd: int):
-    """In the child before exec: the result pipe becomes fd CHANNEL_FD, then the rlimits."""
+def _child_setup(limits: Limits, nproc: int | None, channel_fd: int, program: bytes | None = None,
+                 drop_to: int | None = None):
+    """In the child before exec: the result pipe becomes fd CHANNEL_FD, then the rlimits and a
+    new session keyring. The weak sandbox, which has no bwrap, also drops a root grader's
+    privileges to the uid `drop_to` and installs the system-call filter `program` itself."""
     limit = _limiter(limits, nproc)
 
     def apply() -> None:
@@ -202,6 +230,15 @@ def _child_setup(limits: Limits, nproc: int | None, channel_fd: int):
             os.dup2(channel_fd, CHANNEL_FD)
             os.close(channel_fd)
         limit()
+        if drop_to is not None:
+            os.setgroups([])
+            os.setgid(drop_to)
+            os.setuid(drop_to)
+            if os.getuid() != drop_to or os.geteuid() != drop_to:
+                raise OSError("could not drop privileges")
+        syscalls.new_session_keyring()
+        if program is not None:
+            syscalls.install(program)
     return apply
 
 
@@ -246,7 +283,7 @@ def _tree_bytes(root: str, cap: int) -> int:
 def bwrap_base(limits: Limits) -> list[str]:
     """The bwrap command line up to (not including) `--` and the capabilities."""
     cmd = [shutil.which("bwrap"), *_namespace_args(), "--hostname", "sandbox",
-           *_system_args(), "--proc", "/proc", "--dev", "/dev",
+           *_system_args(), "--proc", "/proc", *_hide_keys(), "--dev", "/dev",
            "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
            "--perms", "1777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
     made: set[str] = set()
@@ -255,9 +292,17 @@ def bwrap_base(limits: Limits) -> list[str]:
     for stash, path in tmp_rebinds():
         # a pre-loaded parent gives each submission a fresh /tmp, which would hide these
         cmd += ["--ro-bind", path, stash]
+    # readable by the sandbox user too (the nbclient runner's kernel imports its guard from here)
+    cmd += _parents(f"{IN_BOX_DIR}/x", made) + ["--perms", "0755", "--dir", IN_BOX_DIR]
     for fname in IN_BOX_FILES:
         cmd += ["--ro-bind", str(HERE / fname), f"{IN_BOX_DIR}/{fname}"]
     return cmd
+
+
+def _hide_keys() -> list[str]:
+    """/proc/keys and /proc/key-users list the keys a process may view: show empty files."""
+    return [arg for f in ("/proc/keys", "/proc/key-users") if os.path.exists(f)
+            for arg in ("--ro-bind", "/dev/null", f)]
 
 
 def tmp_rebinds() -> list[tuple[str, str]]:
@@ -285,6 +330,7 @@ def _run_forked(nb_bytes: bytes, out_dir: Path | None, limits: Limits, slot: int
                           "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 5],
                           "RLIMIT_FSIZE": [limits.file_bytes] * 2, "RLIMIT_CORE": [0, 0],
                           "RLIMIT_NPROC": [limits.processes] * 2},
+              "seccomp": base64.b64encode(syscalls.bpf_program()).decode("ascii"),
               # written root-owned and read-only into /tmp/work before privileges are dropped
               "data": [[rel, base64.b64encode(raw).decode("ascii")] for rel, raw in data]}
     start = time.monotonic()
@@ -333,6 +379,9 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
     is_root = os.geteuid() == 0
     work = None
     stage = None
+    filter_fd = None
+    program = None
+    drop_to = None
 
     if use_bwrap and limits.runner == "fork" and is_root:
         return _run_forked(nb_bytes, out_dir, limits, slot, data, notes)
@@ -352,26 +401,40 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
             nproc = limits.processes
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
-        cmd += ["--", sys.executable, "-I", f"{IN_BOX_DIR}/{RUNNERS[limits.runner]}", *runner_args]
+        filter_fd = syscalls.program_fd()
+        cmd += ["--seccomp", str(filter_fd),
+                "--", sys.executable, "-I", f"{IN_BOX_DIR}/{RUNNERS[limits.runner]}", *runner_args]
     else:
         sandbox = "weak"
         work = tempfile.mkdtemp(prefix="autograder-weak-")
-        datafiles.write_tree(data, Path(work), read_only=False)   # files 0444 (root ignores that)
+        datafiles.write_tree(data, Path(work), read_only=False)   # files 0444, owned by the grader
         env = _env(work, os.path.join(work, ".nnkit-records"))
         runner_args += ["--records", os.path.join(work, ".nnkit-records")]
-        if is_root:
-            notes.append("running as root without bwrap: the process limit is not enforced")
+        if is_root and _reachable_by_others([sys.executable, *_python_paths(), str(HERE)]):
+            # not the student's code as root: an unprivileged uid of its own, as with bwrap
+            drop_to = sandbox_uid(slot)
+            os.chmod(work, 0o755)
+            os.chown(work, drop_to, drop_to)
+            nproc = limits.processes
+        elif is_root:
+            notes.append("running as root without bwrap: the Python environment is not readable "
+                         "by an unprivileged user here, so the student's code ran as root")
         else:
             nproc = _count_tasks(os.getuid()) + limits.processes
         cmd = [sys.executable, "-I", str(HERE / RUNNERS[limits.runner]), *runner_args]
+        try:
+            program = syscalls.bpf_program()
+        except syscalls.FilterUnavailable as exc:
+            notes.append(f"no system-call filter: {exc}")
 
     start = time.monotonic()
     read_end, write_end = os.pipe()
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env, cwd=work or "/",
-                                preexec_fn=_child_setup(limits, nproc, write_end),
-                                pass_fds=(write_end, CHANNEL_FD), start_new_session=True)
+                                preexec_fn=_child_setup(limits, nproc, write_end, program, drop_to),
+                                pass_fds=(write_end, CHANNEL_FD) + ((filter_fd,) if filter_fd else ()),
+                                start_new_session=True)
     except BaseException:
         os.close(read_end)
         for folder in (work, stage):
@@ -380,6 +443,8 @@ def run_notebook(nb_bytes: bytes, out_dir: Path | None = None, limits: Limits = 
         raise
     finally:
         os.close(write_end)
+        if filter_fd is not None:
+            os.close(filter_fd)
     killed = threading.Event()
 
     def overflow() -> None:

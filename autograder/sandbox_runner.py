@@ -147,6 +147,50 @@ def make_client(nb, cell_timeout: float, cell_output_bytes: int):
                         shutdown_kernel="immediate")
 
 
+class KernelGuard:
+    """shell_runner.Guard inside the kernel: set up before the student's first cell, asked
+    before and after every cell (silently) what it had to put back."""
+
+    NAME = "_nnkit_autograder_guard"
+
+    def __init__(self, client):
+        self.client = client
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.ok = self._run(f"import sys as _s; _s.path.insert(0, {here!r}); "
+                            f"from shell_runner import Guard as _G; {self.NAME} = _G(get_ipython()); "
+                            "del _s, _G", "1") == "1"
+
+    def _run(self, code: str, expression: str) -> str | None:
+        try:
+            msg_id = self.client.kc.execute(code, silent=True, store_history=False,
+                                            user_expressions={"r": expression})
+            reply = self.client.wait_for_reply(msg_id)   # within the cell time limit
+            if reply["content"].get("status") != "ok":
+                sys.stderr.write(f"guard: {reply['content'].get('ename')}: {reply['content'].get('evalue')}\n")
+                return None
+            value = reply["content"]["user_expressions"]["r"]
+            if value.get("status") != "ok":
+                sys.stderr.write(f"guard: {value}\n")
+            return value["data"]["text/plain"] if value.get("status") == "ok" else None
+        except Exception as exc:  # noqa: BLE001 - a kernel the student broke: reported by the caller
+            sys.stderr.write(f"guard: {exc!r}\n")
+            return None
+
+    def restore(self) -> list[str]:
+        if not self.ok:
+            return ["the in-kernel guard did not start"]
+        text = self._run("", f"{self.NAME}.restore()")
+        if text is None:
+            return ["the in-kernel guard did not answer"]
+        import ast
+
+        try:
+            found = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return ["the in-kernel guard gave an unreadable answer"]
+        return [str(x)[:120] for x in found[:10]] if isinstance(found, list) else []
+
+
 def _stream_note(text: str):
     from nbformat.v4 import new_output
 
@@ -195,6 +239,7 @@ def main() -> int:
     end = "completed"
     try:
         with client.setup_kernel():
+            guard = KernelGuard(client)       # before any of the student's code runs
             save("running")
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -202,6 +247,9 @@ def main() -> int:
                 entry = {"index": index, "status": "running"}
                 log["cells"].append(entry)
                 save("running")
+                removed = guard.restore()
+                if removed:
+                    entry["removed"] = removed
                 try:
                     reply = client.execute_cell(cell, index)
                 except CellTimeoutError:
@@ -216,6 +264,9 @@ def main() -> int:
                                  evalue=str(errors[-1].get("evalue", ""))[:EVALUE_CHARS])
                 else:
                     entry["status"] = "ok"
+                installed = guard.restore()
+                if installed:
+                    entry["tampered"] = installed
             save(end)
     except DeadKernelError:
         end = "kernel_died"

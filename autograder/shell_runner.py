@@ -91,10 +91,12 @@ def execute(cells: list[tuple[int, str]], progress: int, cell_output_bytes: int)
         config.InteractiveShell.colors = "NoColor"
         shell = InteractiveShell.instance(config=config)
         _no_input()
+        guard = Guard(shell)            # before any of the student's code runs
         sink = CappedSink(cell_output_bytes)
         sys.stdout = sys.stderr = sink
         for index, source in cells:
             sink.kept = 0
+            removed = guard.restore()   # what earlier cells installed is gone before this one
             report.write("\n" + json.dumps({"start": index}) + "\n")
             result = shell.run_cell(source, store_history=True)
             error = result.error_before_exec or result.error_in_exec
@@ -102,6 +104,11 @@ def execute(cells: list[tuple[int, str]], progress: int, cell_output_bytes: int)
             if error is not None:
                 entry.update(status="error", ename=type(error).__name__[:100],
                              evalue=_text(error)[:EVALUE_CHARS])
+            installed = guard.restore()   # installed while this cell ran: its checks are void
+            if removed:
+                entry["removed"] = removed[:10]
+            if installed:
+                entry["tampered"] = installed[:10]
             report.write("\n" + json.dumps(entry) + "\n")
         report.write("\n" + json.dumps({"end": True}) + "\n")
         report.flush()
@@ -113,6 +120,125 @@ def execute(cells: list[tuple[int, str]], progress: int, cell_output_bytes: int)
             pass
     finally:
         os._exit(0)
+
+
+# Audit events of the hooks that let code watch or rewrite other code as it runs.
+HOOK_EVENTS = frozenset({"sys.settrace", "sys.setprofile", "sys._settraceallthreads",
+                         "sys._setprofileallthreads", "sys.addaudithook",
+                         "sys.monitoring.register_callback"})
+
+
+class Guard:
+    """Keeps the student's code from changing how later cells run.
+
+    Tracing, profiling and monitoring hooks and new audit hooks are refused outright (an audit
+    hook installed before the student's code raises for them). Input transformers, AST
+    transformers, a replaced transformer manager or compiler, and patched methods of
+    IPython's shell classes are put back before every cell, and `restore` says what it found,
+    so that the grader can flag the run and void the checks of a test cell during which such a
+    change was made. This is a second line: the verdicts never depend on the student's process
+    (values out, comparisons in the grader), so this only keeps the in-process test cells honest
+    and the flags informative.
+    """
+
+    def __init__(self, shell):
+        import IPython.core.compilerop as compilerop
+        import IPython.core.inputtransformer2 as it2
+        import IPython.core.interactiveshell as ish
+
+        self.shell = shell
+        self.refused: list[str] = []
+        self._settrace, self._setprofile = sys.settrace, sys.setprofile
+        self._lists = {name: (getattr(shell, name), list(getattr(shell, name)))
+                       for name in ("input_transformers_cleanup", "input_transformers_post",
+                                    "ast_transformers")}
+        self._manager = shell.input_transformer_manager
+        self._manager_lists = {name: (getattr(self._manager, name), list(getattr(self._manager, name)))
+                               for name in ("cleanup_transforms", "line_transforms", "token_transformers")
+                               if isinstance(getattr(self._manager, name, None), list)}
+        self._compile = shell.compile
+        classes = [c for c in type(shell).__mro__ if c.__module__.startswith("IPython")]
+        classes += [it2.TransformerManager, compilerop.CachingCompiler, ish.ExecutionResult]
+        self._classes = [(c, dict(vars(c))) for c in classes]
+        self._instance_keys = set(vars(shell))
+        self._methods = {n for c, d in self._classes for n, v in d.items() if callable(v)}
+        guard = self
+
+        def hook(event, args):
+            if event in HOOK_EVENTS and not guard._inside:
+                guard.refused.append(event)
+                raise RuntimeError(f"{event} is not allowed while the notebook is graded")
+        self._inside = False
+        sys.addaudithook(hook)
+
+    def restore(self) -> list[str]:
+        """Put everything back; return what was changed (empty when nothing was)."""
+        found = [f"refused {event}" for event in dict.fromkeys(self.refused)]
+        self.refused.clear()
+        self._inside = True
+        try:
+            if sys.gettrace() is not None:
+                found.append("a tracing function")
+                self._settrace(None)
+            if sys.getprofile() is not None:
+                found.append("a profiling function")
+                self._setprofile(None)
+            threading = sys.modules.get("threading")
+            for name in ("_trace_hook", "_profile_hook"):   # threading.settrace / setprofile
+                if threading is not None and getattr(threading, name, None) is not None:
+                    found.append(f"threading.{name}")
+                    setattr(threading, name, None)
+            monitoring = getattr(sys, "monitoring", None)
+            if monitoring is not None:
+                for tool in range(6):
+                    if monitoring.get_tool(tool) is not None:
+                        found.append(f"sys.monitoring tool {tool}")
+                        monitoring.set_events(tool, 0)
+                        monitoring.free_tool_id(tool)
+        except Exception as exc:  # noqa: BLE001
+            found.append(f"could not remove a hook ({type(exc).__name__})")
+        finally:
+            self._inside = False
+        try:
+            self._restore_shell(found)
+        except Exception as exc:  # noqa: BLE001 - something the student broke beyond repair
+            found.append(f"could not restore the shell ({type(exc).__name__})")
+        return found
+
+    def _restore_shell(self, found: list[str]) -> None:
+        shell = self.shell
+        if shell.input_transformer_manager is not self._manager:
+            found.append("shell.input_transformer_manager")
+            shell.input_transformer_manager = self._manager
+        for name, (obj, items) in self._manager_lists.items():
+            if getattr(self._manager, name) is not obj or obj != items:
+                found.append(f"input_transformer_manager.{name}")
+                obj[:] = items
+                setattr(self._manager, name, obj)
+        for name, (obj, items) in self._lists.items():
+            if getattr(shell, name) is not obj or obj != items:
+                found.append(f"shell.{name}")
+                obj[:] = items
+                if not isinstance(getattr(type(shell), name, None), property):
+                    setattr(shell, name, obj)
+        if shell.compile is not self._compile:
+            found.append("shell.compile")
+            shell.compile = self._compile
+        for cls, saved in self._classes:
+            now = vars(cls)
+            for name in set(now) | set(saved):
+                if name in ("__doc__", "__weakref__", "__dict__"):
+                    continue
+                if name not in saved:
+                    found.append(f"{cls.__name__}.{name} added")
+                    delattr(cls, name)
+                elif now.get(name) is not saved[name]:
+                    found.append(f"{cls.__name__}.{name} replaced")
+                    setattr(cls, name, saved[name])
+        for name in set(vars(shell)) - self._instance_keys:
+            if name in self._methods:
+                found.append(f"shell.{name} replaced")
+                delattr(shell, name)
 
 
 def _no_input() -> None:
@@ -219,6 +345,10 @@ def supervise(cells, channel: Channel, cell_timeout: float, cell_output_bytes: i
             if current["status"] == "error":
                 current["ename"] = str(msg.get("ename", ""))[:100]
                 current["evalue"] = str(msg.get("evalue", ""))[:EVALUE_CHARS]
+            for key in ("removed", "tampered"):   # what the executor's Guard found (strings)
+                items = msg.get(key)
+                if isinstance(items, list) and items:
+                    current[key] = [str(x)[:120] for x in items[:10]]
             current = None
             deadline = time.monotonic() + cell_timeout
             save("running")

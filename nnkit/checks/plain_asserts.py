@@ -6,6 +6,9 @@ compares the records with the solution's in its own process. Students never call
 
 - `equal` / `close`: a recognised assertion (``assert f(x) == v``, ``np.allclose`` ...): the
   value is recorded, together with a type signature for ``==`` (a list is not a tuple).
+- `record_equal` / `record_close`: the same assertions as graded in a student's run: only the
+  value is recorded. The expected value and the tolerance are not in the code that runs there;
+  the grader takes them from the solution's reference run (where `equal` / `close` ran).
 - `begin` / `end`: bracket a rewritten cell. `end` records that the cell ran to its end, whether
   it wrote to stderr (stock nbgrader gives such a cell no points) and, when the cell ends in an
   expression, nbgrader's partial-credit reading of that value.
@@ -21,7 +24,8 @@ import numpy as np
 
 from nnkit import checks
 
-__all__ = ["begin", "end", "equal", "close", "signature", "partial_value"]
+__all__ = ["begin", "end", "equal", "close", "record_equal", "record_close", "signature",
+           "partial_value"]
 NOTHING = object()
 _MAX_SIGNATURE = 400
 
@@ -125,3 +129,15 @@ def close(name: str, value: Any, expected: Any, rtol: float, atol: float,
         assert np.allclose(value, expected, rtol=rtol, atol=atol), hint
         return
     checks.check_close(name, value, expected, rtol=rtol, atol=atol, hint=hint)
+
+
+def record_equal(name: str, value: Any, typed: bool = True) -> None:
+    """Record ``value`` of an ``assert value == expected`` in a student's run (no expected here)."""
+    if typed:
+        checks.check_equal(name + ".type", signature(value))
+    checks.check_equal(name, value)
+
+
+def record_close(name: str, value: Any) -> None:
+    """Record ``value`` of a tolerance assertion in a student's run (no expected, no tolerance)."""
+    checks.check_close(name, value)

@@ -8,6 +8,7 @@ nbgrader's API and in a browser against a Jupyter server started here on 127.0.0
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import shutil
@@ -156,13 +157,17 @@ def test_late_work_penalty_and_newest_submission(ps1, tmp_path):
     results = {r["student"]: r for r in grade_assignment(course, "ps1", limits=TEST_LIMITS, progress=False,
                                                          log=lambda *a: None)}
     hacker, bitdiddle = results["hacker"], results["bitdiddle"]
-    assert hacker["seconds_late"] > 80 * 365 * 86400 and hacker["late_penalty"] == 3.0
+    # a timestamp in the future is implausible: graded as submitted at the time of grading
+    years = (dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.datetime(2015, 2, 2)).days / 365.25
+    assert hacker["seconds_late"] > (years - 0.1) * 365.25 * 86400 and hacker["late_penalty"] == 3.0
     assert bitdiddle["seconds_late"] == pytest.approx(22 * 3600 + 58 * 60 + 23.948203)
     assert bitdiddle["late_penalty"] == 1.5
     assert any("replacing the one of 2015-02-01" in f for f in hacker["flags"])
-    assert any("2099-01-01 00:00:00 UTC, in the future" in f for f in hacker["flags"])
+    assert any("2099-01-01 00:00:00 UTC, in the future" in f and "time of grading" in f
+               for f in hacker["flags"])
     rows = {r["student"]: r for r in csv.DictReader(course.grades_csv("ps1").open())}
-    assert rows["hacker"]["timestamp"].startswith("2099-01-01") and float(rows["hacker"]["late_penalty"]) == 3
+    assert rows["hacker"]["timestamp"].startswith(str(dt.date.today().year)) and \
+        float(rows["hacker"]["late_penalty"]) == 3
     out = tmp_path / "export.csv"
     export_gradebook(course, out)
     rows = {r["student"]: r for r in csv.DictReader(out.open())}
@@ -196,7 +201,7 @@ def test_timestamps_read_link_free_and_safe_student_ids(ps1, tmp_path):
         assert name in results, sorted(results)
         result = results[name]
         assert not str(result["timestamp"]).startswith("2030"), (name, result["timestamp"])
-        assert any(f.startswith("timestamp.txt ignored") for f in result["flags"]), result["flags"]
+        assert any(f.startswith("timestamp.txt is unreadable") for f in result["flags"]), result["flags"]
     key = student_key(odd)
     assert key != odd and results[odd]["student_id"] == key
     assert (course.root / "autograded" / key / "ps1" / "problem1.ipynb").is_file()
@@ -205,6 +210,81 @@ def test_timestamps_read_link_free_and_safe_student_ids(ps1, tmp_path):
         ids = {s.id for s in gb.students}
         assert key in ids and odd not in ids
         assert gb.find_submission("ps1", key).score == pytest.approx(results[odd]["total_score"])
+
+
+# Issue 23: ways to make late work unreadable so that it would pass as on time. Each is a
+# copy of bitdiddle's late submission (22:58 after a midnight due date) with timestamp.txt
+# replaced; every one must stay late (penalty "zero": score 0) and carry a flag.
+LATE = "2015-02-02 22:58:23.948203 UTC"
+BAD_TIMESTAMPS = {
+    "bom": ("\ufeff" + LATE + "\n").encode(),
+    "epoch": b"1422917903\n",
+    "epoch_float": b"1422917903.948203\n",
+    "huge": (LATE + "\n" + " " * 5000 + "\n").encode(),
+    "two_lines": (LATE + "\n2015-02-01 00:00:00 UTC\n").encode(),
+    "not_utf8": b"\xff\xfe" + LATE.encode(),
+    "garbage": b"yesterday at noon\n",
+    "nul_byte": (LATE[:10] + "\x00" + LATE[10:]).encode(),
+    "future": b"2099-01-01 00:00:00 UTC\n",
+    "symlink": None, "fifo": None, "folder": None,
+}
+
+
+def test_untrustworthy_timestamps_never_make_late_work_on_time(ps1, tmp_path):
+    from autograder.batch import grade_assignment
+    from autograder.late import set_due_date
+
+    course = clone_course(ps1[0], tmp_path / "course")
+    (course.root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    set_due_date(course, "ps1", "2015-02-02 00:00:00 UTC")
+    on_time = tmp_path / "on_time.txt"
+    on_time.write_text("2015-02-01 00:00:00 UTC\n")
+    for kind, raw in BAD_TIMESTAMPS.items():
+        folder = course.submitted / f"late_{kind}" / "ps1"
+        shutil.copytree(course.submitted / "bitdiddle" / "ps1", folder)
+        stamp = folder / "timestamp.txt"
+        stamp.unlink()
+        if kind == "symlink":
+            stamp.symlink_to(on_time)
+        elif kind == "fifo":
+            os.mkfifo(stamp)
+        elif kind == "folder":
+            stamp.mkdir()
+        else:
+            stamp.write_bytes(raw)
+    blank = course.submitted / "late_blank_first_line" / "ps1"     # nbgrader reads this one
+    shutil.copytree(course.submitted / "bitdiddle" / "ps1", blank)
+    (blank / "timestamp.txt").write_text("\n" + LATE + "\n")
+    results = {r["student"]: r for r in grade_assignment(course, "ps1", limits=TEST_LIMITS,
+                                                         progress=False, log=lambda *a: None)}
+    for kind in BAD_TIMESTAMPS:
+        r = results[f"late_{kind}"]
+        assert r["seconds_late"] > 0 and r["late_penalty"] == 1.5 and r["total_score"] == 0, (kind, r)
+        assert any("timestamp.txt" in f and "time of grading" in f for f in r["flags"]), (kind, r["flags"])
+    r = results["late_blank_first_line"]
+    assert r["seconds_late"] == pytest.approx(22 * 3600 + 58 * 60 + 23.948203), r
+    assert results["hacker"]["late_penalty"] == 0
+
+
+def test_timestamp_before_the_release_is_implausible(ps1, tmp_path):
+    """Released here (the fixture's release) with a due date after it: a timestamp before the
+    release cannot be true, so the work counts as submitted at the time of grading."""
+    from autograder.batch import grade_assignment
+    from autograder.late import set_due_date
+
+    course = clone_course(ps1[0], tmp_path / "course")
+    (course.root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=30)
+    set_due_date(course, "ps1", when.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    results = {r["student"]: r for r in grade_assignment(course, "ps1", limits=TEST_LIMITS,
+                                                         progress=False, log=lambda *a: None)}
+    for name in ("hacker", "bitdiddle"):      # their 2015 timestamps predate the release
+        r = results[name]
+        assert any("before the assignment was released" in f for f in r["flags"]), r["flags"]
+        assert str(r["timestamp"]).startswith(str(dt.date.today().year)), r["timestamp"]
+        assert r["late_penalty"] == 0          # due in 30 minutes: graded now, so on time
 
 
 @pytest.mark.parametrize("mode", ["fork", "shell", "nbclient", "weak"])
@@ -329,3 +409,19 @@ def test_stock_nbgrader_never_passes_our_hidden_checks(tmp_path):
     assert all(scores[g] == 0 for g in hidden), scores
     autograded = nbformat.read(stock / "autograded" / "amy" / "ex03_backprop" / "ex03_backprop.ipynb", 4)
     assert "autograder grade" in json.dumps([c.get("outputs", []) for c in autograded.cells])
+
+
+def test_in_process_cells_are_marked_in_results_and_feedback(ps1):
+    """Issue 23: a test cell whose verdict stays in the student's process (ps1's two cells that
+    expect an exception) says so in the result and in the student's feedback."""
+    from autograder.feedback import render
+
+    course, manifest, _, results = ps1
+    in_process = {(stem, gid) for stem, info in manifest["notebooks"].items()
+                  for gid, plan in info["plain"].items() if plan["mode"] == "in-process"}
+    assert len(in_process) == 2
+    for result in results.values():
+        for stem, cells in result["notebooks"].items():
+            for gid, cell in cells.items():
+                assert cell.get("in_process", False) == ((stem, gid) in in_process), (stem, gid)
+    assert render(results["hacker"]).count("an in-process test") == 2

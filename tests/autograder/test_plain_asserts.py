@@ -36,12 +36,14 @@ def _run(code: str, namespace: dict, record_dir: Path, monkeypatch) -> bool:
 
 def grade(test: str, solution: str, answer: str, tmp_path, monkeypatch, points: float = 1.0) -> float:
     """Score of `answer` on the rewritten `test` cell, with `solution` as the reference."""
-    graded, plan = rewrite_cell(test, "cell")
-    for label, code in (("ref", solution), ("sub", answer)):
+    reference_form, plan = rewrite_cell(test, "cell")
+    graded, graded_plan = rewrite_cell(test, "cell", graded=True)
+    assert graded_plan.hardened == plan.hardened
+    for label, code, form in (("ref", solution, reference_form), ("sub", answer, graded)):
         ns: dict = {"__name__": "__main__"}
         exec(code, ns)
         with redirect_stderr(io.StringIO()):
-            _run(graded, ns, tmp_path / label, monkeypatch)
+            _run(form, ns, tmp_path / label, monkeypatch)
     reference, _ = checks.load_records(tmp_path / "ref")
     submitted, _ = checks.load_records(tmp_path / "sub")
     hardened = set(plan.hardened) | {n + ".type" for n in plan.hardened}
@@ -190,3 +192,41 @@ def test_stderr_wrapper_is_restored():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__]))
+
+
+@pytest.mark.parametrize("test, literals", [
+    ("assert f(1) == [17]", ["17"]),
+    ("assert 385 == g(10)", ["385"]),
+    ("import numpy as np\nassert np.allclose(h(3), [0.5, 0.25], rtol=1e-3)", ["0.5", "0.25", "0.001"]),
+    ("assert np.all(np.isclose(h(3), 0.625))", ["0.625"]),
+    ("assert abs(g(2) - 5.75) < 1e-9", ["5.75", "1e-09"]),
+    ("import numpy as np\nnp.testing.assert_allclose(h(3), [0.5, 0.875], rtol=1e-4)", ["0.875", "0.0001"]),
+    ("import numpy as np\nnp.testing.assert_array_equal(f(2), [3, 4])", ["[3, 4]"]),
+    ("import numpy as np\nnp.testing.assert_almost_equal(g(2), 2.125, decimal=3)", ["2.125"]),
+])
+def test_graded_form_holds_no_expected_value(test, literals):
+    """Issue 23: what a student's run executes names the value only; the expected literal and the
+    tolerance appear in the reference form alone (an input transformer could read them)."""
+    reference_form, plan = rewrite_cell(test, "cell")
+    graded, graded_plan = rewrite_cell(test, "cell", graded=True)
+    assert plan.mode == graded_plan.mode == "hardened"
+    for literal in literals:
+        assert literal not in graded, (literal, graded)
+    assert any(literal in reference_form for literal in literals)
+
+
+def test_hidden_check_bounds_stay_out_of_the_graded_form():
+    from autograder.asserts import strip_hidden_expectations
+
+    src = ("import numpy as np\nfrom nnkit import checks\n"
+           "checks.check_between('a.hidden.rate', r, 0.45,\n    0.55, points=1)\n"
+           "checks.check_close('a.hidden.z', z, np.array([1.5, 2.5]))\n"
+           "checks.check_shape('a.hidden.s', z, expected_shape=(2,))\n"
+           "checks.check_between('a.rate', r, 0.3, 0.7)\n"       # visible: left as it is
+           "checks.check_close('a.hidden.q', q, reference(x))\n")   # a call: kept (state)
+    out = strip_hidden_expectations(src)
+    assert out.count("\n") == src.count("\n")
+    for gone in ("0.45", "0.55", "1.5", "2.5", "(2,)"):
+        assert gone not in out
+    assert "0.3, 0.7" in out and "reference(x)" in out
+    compile(out, "<cell>", "exec")

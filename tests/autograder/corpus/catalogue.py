@@ -255,8 +255,11 @@ CASES = [
     Case("lying_eq", lambda rel, ctx: _replace(rel, "relu_answer", LYING, answers(False, True)), 3),
     Case("array_function", lambda rel, ctx: _replace(rel, "relu_answer", ARRAY_FUNCTION, answers(False, True)), 3),
     Case("ndarray_subclass", lambda rel, ctx: _replace(rel, "relu_answer", SUBCLASS, answers(False, True)), 3),
-    Case("input_transformer", nb_with(True, True, {"relu_answer": INPUT_TRANSFORMER}), 0),
-    Case("ast_transformer", nb_with(True, True, {"relu_answer": AST_TRANSFORMER}), 0),
+    # the runner removes both before the next cell: the honest answers earn their points
+    Case("input_transformer", nb_with(True, True, {"relu_answer": INPUT_TRANSFORMER}), 5,
+         flag="changed how code runs"),
+    Case("ast_transformer", nb_with(True, True, {"relu_answer": AST_TRANSFORMER}), 5,
+         flag="changed how code runs"),
     Case("showtraceback", nb_with(False, True, {"relu_answer": SHOWTRACEBACK}), 3),
     Case("builtins", nb_with(False, True, {"relu_answer": BUILTINS}), 3, {"graded", "timeout", "partial"},
          exact=False),  # a kernel without len() may hang: any status, never more points
