@@ -62,7 +62,8 @@ def render(result: dict, manual: list[dict] | None = None, summary: dict | None 
         notes="".join(f"<li>{html.escape(display_name(n, 2000))}</li>" for n in notes) or "<li>none</li>")
 
 
-def write_feedback(course: Course, assignment: str, log=print) -> int:
+def write_feedback(course: Course, assignment: str, log=print, *, release: bool = False,
+                   exchange: str | None = None, course_id: str | None = None) -> int:
     results_dir = course.results(assignment)
     paths = sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []
     if not paths:
@@ -84,6 +85,11 @@ def write_feedback(course: Course, assignment: str, log=print) -> int:
         manual = nbgrader_db.manual_cells(course, assignment, student_id)
         summary = nbgrader_db.submission_summary(course, assignment, student_id)
         (out / "feedback.html").write_text(render(result, manual, summary), encoding="utf-8")
+        nbgrader_db.complete_feedback_folder(course, assignment, student_id, summary)
         count += 1
     log(f"[feedback] {assignment}: {count} report(s) in {course.root / 'feedback'}")
+    if release:
+        text = nbgrader_db.release_feedback(course, assignment, exchange=exchange, course_id=course_id)
+        released = text.count("Feedback released to")
+        log(f"[feedback] {assignment}: nbgrader release_feedback put {released} page(s) into the exchange")
     return count
