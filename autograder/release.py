@@ -110,7 +110,9 @@ def _run_reference(nb, out: Path, limits: Limits, label: str, data_dir: Path | N
                and not nbgrader_meta(nb.cells[c["index"]]).get("grade")]
     errors = [c for c in errors if c not in allowed]
     if result.timed_out or log.get("end") != "completed" or errors:
-        where = "; ".join(_where(nb, c) for c in errors)
+        # an answer cell that raised is allowed in itself, but it is the likely cause: name it first
+        causes = [c for c in allowed if is_answer(nb.cells[c["index"]])]
+        where = "; ".join(_where(nb, c) for c in causes + errors)
         raise CourseError(f"{label}: the solution notebook does not run cleanly "
                           f"(end: {log.get('end')}, timed out: {result.timed_out}). {where}. "
                           "Fix the source notebook so that it runs top to bottom; only cells that "
