@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from importlib.resources import files
+from pathlib import Path
 from string import Template
 
 from autograder import nbgrader_db
@@ -64,6 +65,9 @@ def render(result: dict, manual: list[dict] | None = None, summary: dict | None 
 
 def write_feedback(course: Course, assignment: str, log=print, *, release: bool = False,
                    exchange: str | None = None, course_id: str | None = None) -> int:
+    if release and exchange is not None and not Path(exchange).is_dir():
+        raise CourseError(f"--exchange {exchange} is not a folder; give nbgrader's exchange folder "
+                          "(the one that holds <course id>/outbound and inbound)")
     results_dir = course.results(assignment)
     paths = sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []
     if not paths:

@@ -358,6 +358,9 @@ def release_feedback(course: Course, assignment: str, *, exchange: str | None = 
     text = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
         hint = ""
+        if "unwritable directory" in text.lower():
+            hint = (" The exchange folder is missing or not writable: give it with --exchange DIR "
+                    "(or c.Exchange.root in the course's nbgrader_config.py).")
         if "course id" in text.lower():
             hint = (" Give the course id with --course-id ID (or c.CourseDirectory.course_id in the "
                     "course's nbgrader_config.py).")
