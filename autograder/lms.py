@@ -56,7 +56,11 @@ def read_mapping(path: Path, id_column: str, fmt: str) -> tuple[list[dict], dict
         raise CourseError(f"mapping file {path} has none of the columns {fmt.title()} identifies "
                           f"students by ({', '.join(repr(k) for k in keys)}); add one")
     by_id: dict[str, dict] = {}
+    kept = []
     for line, row in enumerate(rows, start=2):
+        if row.get("Student", "").strip() == CANVAS_POINTS_ROW.strip():
+            continue                     # a Canvas export used as the mapping: its points row
+        kept.append(row)
         sid = row.get(id_column, "")
         if not sid:
             raise CourseError(f"mapping file {path}, line {line}: the column {id_column!r} is empty")
@@ -66,7 +70,7 @@ def read_mapping(path: Path, id_column: str, fmt: str) -> tuple[list[dict], dict
             raise CourseError(f"mapping file {path}, line {line} ({sid}): no {fmt.title()} id "
                               f"(fill one of {', '.join(present)})")
         by_id[sid] = row
-    return rows, by_id
+    return kept, by_id
 
 
 def gradebook_scores(course: Course) -> tuple[list[str], dict[str, float], dict[tuple[str, str], float], list[str], int]:
