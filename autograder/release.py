@@ -232,8 +232,10 @@ class _Undo:
     def __init__(self, course: Course, assignment: str):
         self.course = course
         self.top = set(os.listdir(course.root))
-        self.paths = [course.source(assignment), course.release(assignment), course.gradebook,
-                      course.work(assignment)]
+        self.paths = [course.source(assignment), course.release(assignment), course.gradebook]
+        # the grader's folder is written only at the very end (the reference, replaced at once):
+        # its results are never copied, only a folder this release made is removed
+        self.work = course.work(assignment) if not course.work(assignment).exists() else None
         self.backup = Path(tempfile.mkdtemp(prefix="autograder-release-undo-"))
         for i, path in enumerate(self.paths):
             if path.is_dir() and not path.is_symlink():
@@ -252,6 +254,8 @@ class _Undo:
                 shutil.copytree(saved, path, symlinks=True)
             elif saved.is_file():
                 shutil.copy2(saved, path)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
         for name in set(os.listdir(self.course.root)) - self.top:   # folders this release made
             target = self.course.root / name
             if target.is_dir() and not target.is_symlink():
