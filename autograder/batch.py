@@ -66,6 +66,11 @@ def grade_assignment(course: Course, assignment: str, *, submissions: Path | Non
         except Exception:  # noqa: BLE001 - an unreadable previous result: grade again
             pass
         todo.append(sub)
+    for stem, nbref in ref.notebooks.items():     # which Python runs the notebook's kernel
+        if nbref.info.get("kernel"):
+            from autograder.release import describe_kernel
+
+            log(f"[grade] {assignment}/{stem}.ipynb: {describe_kernel(nbref.info['kernel'])}")
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {jobs} worker(s)"
     log(f"[grade] {assignment}: {len(subs)} submission(s), {len(done)} already graded, "
         f"{len(todo)} to grade {where}")
@@ -187,9 +192,25 @@ def _import_gradebook() -> None:
         pass
 
 
-def _progress(total: int, initial: int, enabled: bool):
+PROGRESS_FORMAT = ("{desc}: {n_fmt}/{total_fmt} |{bar}| {percentage:3.0f}% "
+                   "[{elapsed} elapsed, {remaining} left, {per_minute} submissions/min]{postfix}")
+
+
+def _progress(total: int, initial: int, enabled: bool, file=None):
+    """tqdm's bar: done/total, submissions per minute and the time left (tqdm's estimate from
+    the submissions graded in this run, not those found already graded)."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="nb", desc="grading", file=sys.stderr)
+    class Bar(tqdm):
+        @property
+        def format_dict(self):
+            d = super().format_dict
+            done = d["n"] - d.get("initial", 0)
+            rate = d.get("rate") or (done / d["elapsed"] if d["elapsed"] and done > 0 else None)
+            d["per_minute"] = f"{rate * 60:.1f}" if rate else "?"
+            return d
+
+    return Bar(total=total, initial=initial, unit="submission", desc="grading",
+               file=file or sys.stderr, bar_format=PROGRESS_FORMAT, mininterval=0.5)

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the solution once instead of twice")
     p.add_argument("--due", default=None, help="due date stored in nbgrader's gradebook, e.g. "
                    "'2026-03-01 17:00:00 Europe/Berlin' (late work: see the instructors' page)")
+    p.add_argument("--kernel-map", action="append", default=[], metavar="KERNEL",
+                   help="run notebooks whose kernelspec is KERNEL with the grader's Python (a Python "
+                        "kernel of any name needs none; repeatable)")
     limits_opts(p)
 
     p = sub.add_parser("collect", help="import submissions from per-student zip files or nbgrader's exchange")
@@ -68,9 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("feedback", help="an HTML report per student")
     p.add_argument("assignment")
+    p.add_argument("--release", action="store_true",
+                   help="then run nbgrader's release_feedback (students fetch it from the exchange)")
+    p.add_argument("--exchange", default=None, help="nbgrader's exchange folder (default: from the "
+                   "course's nbgrader_config.py, else nbgrader's)")
+    p.add_argument("--course-id", default=None, help="nbgrader course id (default: from the course's "
+                   "nbgrader_config.py)")
 
-    p = sub.add_parser("export", help="nbgrader's gradebook as CSV")
-    p.add_argument("--output", "-o", default=None, help="CSV file (default: COURSE/grades_export.csv)")
+    p = sub.add_parser("export", help="nbgrader's gradebook as CSV, or an LMS's grade import file")
+    p.add_argument("--output", "-o", default=None, help="CSV file (default: COURSE/grades_export.csv, "
+                   "or COURSE/<format>_grades.csv)")
+    p.add_argument("--format", default="nbgrader", choices=("nbgrader", "canvas", "moodle"),
+                   help="nbgrader (every score), canvas (gradebook import) or moodle (grade import)")
+    p.add_argument("--mapping", default=None, help="CSV mapping nbgrader student ids to the LMS's "
+                   "(needed for canvas and moodle; see the instructors' page)")
+    p.add_argument("--id-column", default="nbgrader_id",
+                   help="column of the mapping file that holds nbgrader's student id (nbgrader_id)")
+    p.add_argument("--column", action="append", default=[], metavar="ASSIGNMENT=TITLE",
+                   help="LMS column title of an assignment, e.g. ps1='Problem set 1 (1234)'")
 
     p = sub.add_parser("demo", help="release a small assignment, fabricate submissions, grade them")
     p.add_argument("--jobs", "-j", type=int, default=2)
@@ -83,12 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        course = Course.locate(args.course)
+        given = args.course or os.environ.get(ENV_COURSE) or "course"
+        course_created = not Path(given).exists()
+        course = Course.locate(args.course, create=args.command in ("release", "demo"))
         if args.command == "release":
             from autograder.release import release
 
-            release(course, check_name("assignment", args.assignment), source_dir=args.source,
-                    limits=_limits(args), determinism=not args.no_determinism_check, due=args.due)
+            try:
+                release(course, check_name("assignment", args.assignment), source_dir=args.source,
+                        limits=_limits(args), determinism=not args.no_determinism_check, due=args.due,
+                        kernel_map=args.kernel_map)
+            except BaseException:
+                if course_created and not any(course.root.iterdir()):
+                    course.root.rmdir()          # a failed release leaves no empty course behind
+                raise
         elif args.command == "collect":
             from autograder.collect import collect
 
@@ -116,11 +142,30 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "feedback":
             from autograder.feedback import write_feedback
 
-            write_feedback(course, check_name("assignment", args.assignment))
+            write_feedback(course, check_name("assignment", args.assignment), release=args.release,
+                           exchange=args.exchange, course_id=args.course_id)
+        elif args.command == "export" and args.format != "nbgrader":
+            from autograder.lms import export_lms
+
+            if not args.mapping:
+                raise CourseError(f"--format {args.format} needs --mapping FILE: a CSV with a column "
+                                  f"{args.id_column!r} (nbgrader's student id) and the LMS's ids "
+                                  "(see the instructors' page)")
+            columns = {}
+            for item in args.column:
+                name, sep, title = item.partition("=")
+                if not sep or not name or not title:
+                    raise CourseError(f"--column {item!r}: write it as ASSIGNMENT=TITLE")
+                columns[name] = title
+            out = Path(args.output) if args.output else course.root / f"{args.format}_grades.csv"
+            export_lms(course, out, args.format, Path(args.mapping), id_column=args.id_column,
+                       columns=columns)
         elif args.command == "export":
             from autograder.gradebook import export_gradebook
 
             out = Path(args.output) if args.output else course.root / "grades_export.csv"
+            if out.is_dir():
+                raise CourseError(f"--output {out} is a folder; give a file name")
             n = export_gradebook(course, out)
             print(f"[export] {n} row(s) written to {out}")
         elif args.command == "demo":

@@ -19,10 +19,24 @@ class Course:
     root: Path
 
     @classmethod
-    def locate(cls, path: str | os.PathLike | None) -> "Course":
-        """--course, else $AUTOGRADER_COURSE, else ./course (an uncommitted workspace)."""
-        root = Path(path or os.environ.get(ENV_COURSE) or "course").resolve()
-        root.mkdir(parents=True, exist_ok=True)
+    def locate(cls, path: str | os.PathLike | None, *, create: bool = True) -> "Course":
+        """--course, else $AUTOGRADER_COURSE, else ./course (an uncommitted workspace).
+
+        A path that exists but is not a folder is always refused; a missing folder is created
+        only with `create` (the command line creates one for `release` and `demo` only)."""
+        given = path or os.environ.get(ENV_COURSE)
+        root = Path(given or "course").resolve()
+        where = ("--course" if path else f"${ENV_COURSE}") if given else "the default ./course"
+        if root.exists() and not root.is_dir():
+            raise CourseError(f"the course directory {root} (from {where}) is a file, not a folder; "
+                              "pass --course DIR with the course folder")
+        if not root.exists():
+            if not create:
+                raise CourseError(f"the course directory {root} (from {where}) does not exist; pass "
+                                  "--course DIR with the course folder (the one that holds "
+                                  "gradebook.db and submitted/), or run `autograder release` first, "
+                                  "which creates it")
+            root.mkdir(parents=True, exist_ok=True)
         return cls(root)
 
     @property

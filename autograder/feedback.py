@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from importlib.resources import files
+from pathlib import Path
 from string import Template
 
 from autograder import nbgrader_db
@@ -65,7 +66,11 @@ def render(result: dict, manual: list[dict] | None = None, summary: dict | None 
         notes="".join(f"<li>{html.escape(display_name(n, 2000))}</li>" for n in notes) or "<li>none</li>")
 
 
-def write_feedback(course: Course, assignment: str, log=print) -> int:
+def write_feedback(course: Course, assignment: str, log=print, *, release: bool = False,
+                   exchange: str | None = None, course_id: str | None = None) -> int:
+    if release and exchange is not None and not Path(exchange).is_dir():
+        raise CourseError(f"--exchange {exchange} is not a folder; give nbgrader's exchange folder "
+                          "(the one that holds <course id>/outbound and inbound)")
     results_dir = course.results(assignment)
     paths = sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []
     if not paths:
@@ -87,6 +92,11 @@ def write_feedback(course: Course, assignment: str, log=print) -> int:
         manual = nbgrader_db.manual_cells(course, assignment, student_id)
         summary = nbgrader_db.submission_summary(course, assignment, student_id)
         (out / "feedback.html").write_text(render(result, manual, summary), encoding="utf-8")
+        nbgrader_db.complete_feedback_folder(course, assignment, student_id, summary)
         count += 1
     log(f"[feedback] {assignment}: {count} report(s) in {course.root / 'feedback'}")
+    if release:
+        text = nbgrader_db.release_feedback(course, assignment, exchange=exchange, course_id=course_id)
+        released = text.count("Feedback released to")
+        log(f"[feedback] {assignment}: nbgrader release_feedback put {released} page(s) into the exchange")
     return count

@@ -19,7 +19,8 @@ import nbformat
 from autograder import __version__
 from autograder.course import Course, CourseError
 from autograder.asserts import adjust_reference
-from autograder.rebuild import InvalidNotebook, parse_submission, rebuild
+from autograder.rebuild import (InvalidNotebook, grade_id, is_answer, parse_submission, rebuild,
+                               syntax_problem)
 from autograder.scoring import cell_score
 from autograder.sandbox import Limits, bwrap_status, run_notebook
 from autograder.static_flags import static_flags
@@ -166,6 +167,22 @@ def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> di
     return cells
 
 
+def syntax_flags(built, source_nb) -> list[str]:
+    """A syntax error in the student's own code, with the line numbers of the student's cell."""
+    answers = {grade_id(c) for c in source_nb.cells if is_answer(c)}
+    instructor = {c.get("source", "") for c in source_nb.cells if c.get("cell_type") == "code"}
+    flags = []
+    for cell, gid in zip(built.notebook.cells, built.cell_ids):
+        if cell.get("cell_type") != "code" or (gid is not None and gid not in answers):
+            continue
+        if gid is None and cell.get("source", "") in instructor:
+            continue                     # the instructor's own unmarked cell, not the student's
+        problem = syntax_problem(cell.get("source", ""))
+        if problem:
+            flags.append(f"{'answer cell ' + repr(gid) if gid else 'a code cell of the student'}: {problem}")
+    return flags
+
+
 def _base_result(sub: Submission, ref: Reference, key: str) -> dict:
     return {"student": sub.student, "student_id": sub.key_name, "assignment": sub.assignment,
             "key": key, "grader_version": __version__, "score": 0.0, "max_score": ref.max_score,
@@ -217,6 +234,7 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         built = rebuild(nbref.source, nbref.release, student_nb)
         flags.extend(built.flags)
         flags.extend(static_flags(built.notebook, built.cell_ids, nbref.source, ref.config))
+        flags.extend(syntax_flags(built, nbref.source))
         run = run_notebook(nbformat.writes(built.notebook).encode(), None, limits,
                            slot=slot, force_weak=weak, data_dir=ref.data_dir)
         result["sandbox"] = run.sandbox

@@ -32,7 +32,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import datafiles, late
-from autograder.course import Course
+from autograder.course import Course, CourseError
 from autograder.rebuild import InvalidNotebook, grade_id, nbgrader_meta, parse_submission, rebuild
 
 FAILED = "AutograderCheckFailed"
@@ -179,6 +179,7 @@ def save(gb, course: Course, result: dict) -> dict:
     datafiles.copy_in(course.release(assignment), out_dir)
     if timestamp is not None:    # the time graded with (nbgrader's format), not the raw file
         _write_atomic(out_dir / late.TIMESTAMP_FILE, late.format_timestamp(timestamp) + "\n")
+    _submission_secret(sub, out_dir)
     files = _notebook_names(sub) if result.get("status") != "rejected" else []
     sub.files = files
     for stem, (original, release) in notebooks.items():
@@ -221,6 +222,32 @@ def save(gb, course: Course, result: dict) -> dict:
         result["flags"].append(problem)
     result.update(info)
     return info
+
+
+SECRET_FILE = "submission_secret.txt"        # nbgrader's release_feedback hashes feedback with it
+
+
+def _submission_secret(sub, out_dir: Path) -> None:
+    """autograded/<s>/<a>/submission_secret.txt, as nbgrader's exchange would have left it.
+
+    A submission that came through the exchange (nbgrader submit, then `autograder collect` or
+    `nbgrader collect`) has the student's secret: it is copied, read link-free. One copied in by
+    hand has none: a new random secret is made once and kept, so that nbgrader's
+    release_feedback can run (such a student fetches feedback from you, not from the exchange)."""
+    import secrets
+
+    from autograder.submissions import Rejected
+
+    try:
+        text = sub.read_other(SECRET_FILE, 4096).decode("ascii").strip()
+    except (Rejected, OSError, ValueError, UnicodeDecodeError):
+        text = ""
+    if not text or not all(c.isalnum() for c in text):
+        target = out_dir / SECRET_FILE
+        if target.is_file() and not target.is_symlink():
+            return
+        text = secrets.token_hex(64)
+    _write_atomic(out_dir / SECRET_FILE, text)
 
 
 def summary_of(submission) -> dict:
@@ -300,3 +327,50 @@ def generate_feedback(course: Course, assignment: str) -> tuple[bool, str]:
     config.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
     result = NbGraderAPI(config=config).generate_feedback(assignment, force=True)
     return bool(result.get("success")), (result.get("error") or result.get("log") or "")[-2000:]
+
+
+def complete_feedback_folder(course: Course, assignment: str, student: str, summary: dict | None) -> None:
+    """feedback/<s>/<a>/ gets what nbgrader's release_feedback reads besides the HTML: the
+    submission's secret and its timestamp (the gradebook's, else the time of this feedback)."""
+    folder = course.feedback(student, assignment)
+    graded = course.root / "autograded" / student / assignment
+    for name in (SECRET_FILE, late.TIMESTAMP_FILE):
+        target = folder / name
+        if target.is_file() and not target.is_symlink():
+            continue
+        source = graded / name
+        if source.is_file() and not source.is_symlink():
+            _write_atomic(target, source.read_text(encoding="utf-8", errors="replace"))
+        elif name == late.TIMESTAMP_FILE:
+            stamp = (summary or {}).get("timestamp") or dt.datetime.now(dt.timezone.utc).strftime(
+                "%Y-%m-%d %H:%M:%S.%f UTC")
+            _write_atomic(target, stamp + "\n")
+        else:
+            _write_atomic(target, __import__("secrets").token_hex(64))
+
+
+def release_feedback(course: Course, assignment: str, *, exchange: str | None = None,
+                     course_id: str | None = None) -> str:
+    """nbgrader's own `release_feedback` on the course (its nbgrader_config.py is read)."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "nbgrader", "release_feedback", assignment,
+           f"--CourseDirectory.root={course.root}", f"--CourseDirectory.db_url={course.db_url}"]
+    if exchange:
+        cmd.append(f"--Exchange.root={exchange}")
+    if course_id:
+        cmd.append(f"--CourseDirectory.course_id={course_id}")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run(cmd, cwd=course.root, env=env, capture_output=True, text=True)
+    text = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0:
+        hint = ""
+        if "unwritable directory" in text.lower():
+            hint = (" The exchange folder is missing or not writable: give it with --exchange DIR "
+                    "(or c.Exchange.root in the course's nbgrader_config.py).")
+        if "course id" in text.lower():
+            hint = (" Give the course id with --course-id ID (or c.CourseDirectory.course_id in the "
+                    "course's nbgrader_config.py).")
+        raise CourseError(f"nbgrader release_feedback failed for {assignment!r}:{hint}\n{text[-2000:]}")
+    return text

@@ -8,6 +8,7 @@ as a flag and has no effect on the tests.
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 from dataclasses import dataclass, field
@@ -85,6 +86,39 @@ def parse_submission(data: bytes, name: str) -> tuple[nbformat.NotebookNode, lis
     return nb, flags
 
 
+INSTALL_TAG = "nnkit-install"           # tools/notebook_setup.py: the book's own set-up cell
+
+
+def is_install_cell(cell) -> bool:
+    """The install cell that the book's downloadable copy has and the course release has not."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return (isinstance(tags, list) and INSTALL_TAG in tags) or cell.get("id") == "install-nnkit"
+
+
+def syntax_problem(source: str) -> str | None:
+    """'SyntaxError at line N of the cell: ...' in the cell's own line numbers, or None.
+
+    Compiled in the grader (never run), after IPython's own transformations (magics), so the
+    line is the one the author sees in the cell, whatever the runner adds before it."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        code = TransformerManager().transform_cell(source)
+    except SyntaxError as exc:
+        return f"{type(exc).__name__} at line {exc.lineno} of the cell: {exc.msg}"
+    except Exception:  # noqa: BLE001 - IPython could not read it: say nothing rather than guess
+        return None
+    try:
+        compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as exc:
+        text = (exc.text or "").strip()[:120]
+        return (f"{type(exc).__name__} at line {exc.lineno} of the cell: {exc.msg}"
+                + (f" ({text!r})" if text else ""))
+    except (ValueError, OverflowError, RecursionError, MemoryError):
+        return None
+    return None
+
+
 def _norm(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
@@ -100,9 +134,22 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
             by_id.setdefault(gid, []).append(i)
     source_ids = [grade_id(c) for c in source_nb.cells]
     known = {g for g in source_ids if g}
-    # unmarked instructor cells come back in every submission: not the student's extra code
-    unmarked = {_norm(c.get("source", "")) for c, g in zip(source_nb.cells, source_ids)
-                if g is None and c.get("cell_type") == "code"}
+    # unmarked instructor cells come back in every submission: not the student's extra code.
+    # They are known by their source (as in the source or as nbgrader released it) and by
+    # their notebook cell id; an unmarked cell the student edited runs as the student left it,
+    # as in nbgrader, which keeps unmarked cells as submitted.
+    unmarked_at = [i for i, (c, g) in enumerate(zip(source_nb.cells, source_ids))
+                   if g is None and c.get("cell_type") == "code"]
+    released_unmarked = [c for c in release_nb.cells if grade_id(c) is None and c.get("cell_type") == "code"]
+    unmarked = {_norm(source_nb.cells[i].get("source", "")) for i in unmarked_at}
+    unmarked |= {_norm(c.get("source", "")) for c in released_unmarked}
+    by_cell_id = {source_nb.cells[i].get("id"): i for i in unmarked_at if source_nb.cells[i].get("id")}
+    for rc in released_unmarked:         # nbgrader keeps the ids; match a released cell to the source's
+        if rc.get("id") and rc.get("id") not in by_cell_id:
+            hit = [i for i in unmarked_at if _norm(source_nb.cells[i].get("source", "")) == _norm(rc.get("source", ""))]
+            if len(hit) == 1:
+                by_cell_id[rc["id"]] = hit[0]
+    edited_unmarked: dict[int, str] = {}
 
     # the student's own extra code cells, keyed by the last known cell before them
     extras: dict[str | None, list] = {}
@@ -112,6 +159,12 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
         gid = grade_id(cell)
         if gid in known:
             anchor = gid
+        elif gid is None and cell.get("cell_type") == "code" and is_install_cell(cell):
+            continue                     # the book's install cell: not part of the course
+        elif gid is None and cell.get("cell_type") == "code" and by_cell_id.get(cell.get("id")) is not None:
+            i = by_cell_id[cell.get("id")]
+            if _norm(cell.get("source", "")) not in unmarked:
+                edited_unmarked[i] = cell.get("source", "")
         elif cell.get("cell_type") == "code" and cell.get("source", "").strip() and not (
                 gid is None and _norm(cell.get("source", "")) in unmarked):
             extras.setdefault(anchor, []).append(cell)
@@ -127,8 +180,11 @@ def rebuild(source_nb, release_nb, student_nb) -> Rebuilt:
             ids.append(None)
 
     add_extras(None)
-    for src, gid in zip(source_nb.cells, source_ids):
+    for index, (src, gid) in enumerate(zip(source_nb.cells, source_ids)):
         new = copy.deepcopy(src)
+        if index in edited_unmarked:
+            new["source"] = edited_unmarked[index]
+            flags.append(f"edited unmarked cell {index} (the student's version runs, as in nbgrader)")
         new.pop("outputs", None) if new.get("cell_type") != "code" else new.update(outputs=[])
         if new.get("cell_type") == "code":
             new["execution_count"] = None

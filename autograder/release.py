@@ -23,7 +23,7 @@ import nbformat
 
 from autograder import __version__, asserts, scoring
 from autograder.course import REPO, Course, CourseError, check_name
-from autograder.rebuild import grade_id, is_answer, is_test, nbgrader_meta
+from autograder.rebuild import grade_id, is_answer, is_test, nbgrader_meta, syntax_problem
 from autograder.sandbox import Limits, bwrap_status, run_notebook
 from nnkit import checks
 
@@ -94,6 +94,11 @@ def instrument(nb) -> nbformat.NotebookNode:
 
 
 def _run_reference(nb, out: Path, limits: Limits, label: str, data_dir: Path | None = None) -> dict:
+    """Run the instrumented solution; an error is allowed only where nbgrader allows it.
+
+    As in nbgrader (whose autograde runs with errors allowed), a cell that is not graded (a
+    demonstration, say) may raise on purpose; the run log then names it and `ungraded_errors`
+    records it. A graded test cell that raises, a timeout or a dead kernel stops the release."""
     result = run_notebook(nbformat.writes(instrument(nb)).encode(), out, limits, data_dir=data_dir)
     try:
         log = json.loads((out / "run.json").read_text())
@@ -101,13 +106,29 @@ def _run_reference(nb, out: Path, limits: Limits, label: str, data_dir: Path | N
         raise CourseError(f"{label}: the reference run did not start (sandbox said: "
                           f"{result.stderr.strip()[-800:]})") from None
     errors = [c for c in log.get("cells", []) if c.get("status") != "ok"]
+    allowed = [c for c in errors if c.get("status") == "error" and isinstance(c.get("index"), int)
+               and not nbgrader_meta(nb.cells[c["index"]]).get("grade")]
+    errors = [c for c in errors if c not in allowed]
     if result.timed_out or log.get("end") != "completed" or errors:
-        where = "; ".join(f"cell {c['index']} ({grade_id(nb.cells[c['index']])}): {c.get('status')} "
-                          f"{c.get('ename', '')} {c.get('evalue', '')}".strip() for c in errors)
+        # an answer cell that raised is allowed in itself, but it is the likely cause: name it first
+        causes = [c for c in allowed if is_answer(nb.cells[c["index"]])]
+        where = "; ".join(_where(nb, c) for c in causes + errors)
         raise CourseError(f"{label}: the solution notebook does not run cleanly "
                           f"(end: {log.get('end')}, timed out: {result.timed_out}). {where}. "
-                          "Fix the source notebook so that it runs top to bottom without errors.")
+                          "Fix the source notebook so that it runs top to bottom; only cells that "
+                          "are not graded may raise errors (as in nbgrader).")
+    log["ungraded_errors"] = [{"index": c["index"], "grade_id": grade_id(nb.cells[c["index"]]),
+                               "ename": str(c.get("ename", ""))[:100]} for c in allowed]
     return log
+
+
+def _where(nb, c) -> str:
+    i = c.get("index")
+    cell = nb.cells[i] if isinstance(i, int) and 0 <= i < len(nb.cells) else {}
+    text = f"cell {i} ({grade_id(cell) if cell else None}): {c.get('status')} {c.get('ename', '')}"
+    problem = syntax_problem(cell.get("source", "")) if cell else None
+    # the run prefixes one instrumentation line: report a syntax error in the cell's own lines
+    return text + (f" {problem}" if problem else f" {c.get('evalue', '')}".rstrip())
 
 
 def _record(nb, stem: str, label: str, tmp_root: Path, limits: Limits, determinism: bool,
@@ -118,7 +139,7 @@ def _record(nb, stem: str, label: str, tmp_root: Path, limits: Limits, determini
         graded, plans = asserts.rewrite_notebook(nb, keep)
         run_dir = tmp_root / stem
         shutil.rmtree(run_dir, ignore_errors=True)
-        _run_reference(graded, run_dir, limits, label, data_dir)
+        run_log = _run_reference(graded, run_dir, limits, label, data_dir)
         records, problems = checks.load_records(run_dir / "records")
         if problems:
             raise CourseError(f"{label}: unreadable reference records: {problems[:3]}")
@@ -153,7 +174,7 @@ def _record(nb, stem: str, label: str, tmp_root: Path, limits: Limits, determini
         raise CourseError(f"{label}: the solution fails its own test: {problems[0]}")
     # what a student's run executes: the same checks, with no expected value in its code
     graded, _ = asserts.rewrite_notebook(nb, keep, graded=True)
-    return graded, plans, records, hardened
+    return graded, plans, records, hardened, run_log["ungraded_errors"]
 
 
 def _first_release(ref_root: Path) -> str:
@@ -178,23 +199,130 @@ def _report(label: str, info: dict, log) -> None:
             "student's process says it ran without an exception. Student code in that process can "
             "fake this (catch or replace AssertionError, patch numpy); a hardened test instead "
             "records the value and the grader compares it with the solution's in its own process.")
+    if info.get("ungraded_errors"):
+        log(f"[release] {label}: {len(info['ungraded_errors'])} ungraded cell(s) raise an error in the "
+            "solution, which nbgrader allows: " + ", ".join(
+                f"cell {e['index']}" + (f" ({e['grade_id']})" if e["grade_id"] else "") + f" {e['ename']}"
+                for e in info["ungraded_errors"])
+            + "; grading runs on after them, as nbgrader does, and they cost no points")
     for gid, cell in info["manual"].items():
         log(f"[release]   NEEDS MANUAL GRADING {gid}: {cell['kind']}, {cell['points']:g} point(s) "
             "(grade it in nbgrader's formgrader after `autograder grade`)")
 
 
+def kernel_of(nb, name: str, kernel_map=()) -> dict:
+    """The kernel a notebook asks for (its metadata) and what the grader runs it with.
+
+    Every notebook runs in the grader's own Python (IPython in the sandbox). A notebook whose
+    kernelspec is a Python kernel, whatever its name, is run so; any other kernel is refused
+    unless `kernel_map` names it (`--kernel-map NAME`: "NAME is this grader's Python")."""
+    meta = nb.get("metadata", {})
+    spec = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+    kname = str(spec.get("name") or "python3")
+    info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
+    language = str(spec.get("language") or info.get("name") or "").lower()
+    python = f"Python {sys.version.split()[0]} ({sys.executable})"
+    mapped = kname in set(kernel_map)
+    if not mapped and language not in ("python", "python3") and not (not language and "py" in kname.lower()):
+        raise CourseError(f"{name} asks for the kernel {kname!r} (language: {language or 'not given'}), "
+                          f"but the grader runs every notebook in its own {python}. If this notebook "
+                          f"is Python code, pass --kernel-map {kname} to run it with that Python.")
+    return {"name": kname, "display_name": str(spec.get("display_name", "")), "language": language or "python",
+            "mapped": mapped, "runs_as": python}
+
+
+def describe_kernel(kernel: dict) -> str:
+    how = "mapped by --kernel-map" if kernel.get("mapped") else "a Python kernel, from the notebook's metadata"
+    return f"kernel {kernel['name']!r} ({how}) runs as the grader's {kernel['runs_as']}"
+
+
+class _Undo:
+    """What a release may change, saved first; `restore()` puts the course back as it was."""
+
+    def __init__(self, course: Course, assignment: str):
+        self.course = course
+        self.top = set(os.listdir(course.root))
+        self.paths = [course.source(assignment), course.release(assignment), course.gradebook]
+        # the grader's folder is written only at the very end (the reference, replaced at once):
+        # its results are never copied, only a folder this release made is removed
+        self.work = course.work(assignment) if not course.work(assignment).exists() else None
+        self.backup = Path(tempfile.mkdtemp(prefix="autograder-release-undo-"))
+        for i, path in enumerate(self.paths):
+            if path.is_dir() and not path.is_symlink():
+                shutil.copytree(path, self.backup / str(i), symlinks=True)
+            elif path.is_file():
+                shutil.copy2(path, self.backup / str(i))
+
+    def restore(self) -> None:
+        for i, path in enumerate(self.paths):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+            saved = self.backup / str(i)
+            if saved.is_dir():
+                shutil.copytree(saved, path, symlinks=True)
+            elif saved.is_file():
+                shutil.copy2(saved, path)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+        for name in set(os.listdir(self.course.root)) - self.top:   # folders this release made
+            target = self.course.root / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+        self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.backup, ignore_errors=True)
+
+
 def release(course: Course, assignment: str, *, source_dir=None, limits: Limits | None = None,
-            determinism: bool = True, due: str | None = None, log=print) -> dict:
+            determinism: bool = True, due: str | None = None, kernel_map=(), log=print) -> dict:
+    """Check every input, then release; a release that fails leaves the course as it was."""
     check_name("assignment", assignment)
     limits = limits or Limits()
     src = find_source(course, assignment, source_dir)
-    _copy_source(src, course.source(assignment))
-    notebooks = sorted(course.source(assignment).glob("*.ipynb"))
-    sources = {p.stem: nbformat.read(p, as_version=4) for p in notebooks}
+    if due is not None:
+        from autograder.late import parse_timestamp
+
+        try:
+            parse_timestamp(due)
+        except ValueError as exc:
+            raise CourseError(f"--due {due!r}: {exc}; write it like '2026-03-01 17:00:00 Europe/Berlin'") from None
+    notebooks = sorted(src.glob("*.ipynb"))
+    sources = {}
+    for p in notebooks:
+        try:
+            sources[p.stem] = nbformat.read(p, as_version=4)
+        except Exception as exc:  # noqa: BLE001 - any unreadable notebook: say which
+            raise CourseError(f"{p} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})") from None
     cell_points = {stem: _validate_metadata(nb, p.name) for (stem, nb), p in zip(sources.items(), notebooks)}
     if not any(cell_points.values()) and not any(asserts.manual_cells(nb) for nb in sources.values()):
         raise CourseError(f"{assignment}: no notebook has a graded cell (nbgrader grade: true, "
                           "or a task); mark the cells to grade in the source notebooks")
+    kernels = {stem: kernel_of(nb, f"{assignment}/{stem}.ipynb", kernel_map) for stem, nb in sources.items()}
+    undo = _Undo(course, assignment)
+    try:
+        manifest = _release(course, assignment, src, kernels, limits=limits, determinism=determinism,
+                            due=due, log=log)
+    except BaseException:
+        undo.restore()
+        log(f"[release] {assignment}: failed; everything this release wrote was removed")
+        raise
+    undo.discard()
+    return manifest
+
+
+def _release(course: Course, assignment: str, src: Path, kernels: dict, *, limits: Limits,
+             determinism: bool, due: str | None, log) -> dict:
+    _copy_source(src, course.source(assignment))
+    notebooks = sorted(course.source(assignment).glob("*.ipynb"))
+    sources = {p.stem: nbformat.read(p, as_version=4) for p in notebooks}
+    cell_points = {stem: _validate_metadata(nb, p.name) for (stem, nb), p in zip(sources.items(), notebooks)}
+    for stem, kernel in kernels.items():
+        log(f"[release] {assignment}/{stem}.ipynb: {describe_kernel(kernel)}")
 
     log(f"[release] {assignment}: generating the student version with nbgrader")
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
@@ -227,9 +355,11 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
         for stem, nb in sources.items():
             label = f"{assignment}/{stem}.ipynb"
             log(f"[release] {label}: recording the reference answers in the sandbox")
-            graded, plans, records, hardened = _record(
+            graded, plans, records, hardened, ungraded_errors = _record(
                 nb, stem, label, tmp_root, limits, determinism, course.release(assignment), log)
             info = _describe(label, nb, records, cell_points[stem])
+            info["kernel"] = kernels[stem]
+            info["ungraded_errors"] = ungraded_errors
             info["manual"] = asserts.manual_cells(nb)
             info["plain"] = {g: {"mode": p.mode, "hardened": p.hardened, "reasons": p.reasons}
                              for g, p in plans.items() if p.mode != "checks"}

@@ -294,6 +294,35 @@ class Progress:
         return msg if isinstance(msg, dict) else {}
 
 
+WALL_BACKSTOP = 3.0     # a cell kept off the CPU gets at most this many times its limit in wall time
+
+
+def _cpu_state(pid: int) -> tuple[float | None, str]:
+    """CPU seconds (with waited-for children) and scheduler state of `pid`, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rpartition(b")")[2].split()
+        ticks = sum(int(f) for f in fields[11:15])          # utime, stime, cutime, cstime
+        return ticks / os.sysconf("SC_CLK_TCK"), fields[0].decode()
+    except (OSError, ValueError, IndexError):
+        return None, ""
+
+
+def starved_time(pid: int, cpu0: float, wall0: float, cell_timeout: float) -> float:
+    """Seconds more for a cell whose wall-clock limit ran out while it was runnable but had
+    used less CPU than the limit (other jobs had the cores): 0 when it is out of time.
+
+    So a CPU-bound cell gets the same verdict on a loaded machine as on an idle one; a cell
+    that sleeps or waits gets nothing more, and none gets over WALL_BACKSTOP times the limit."""
+    cpu, state = _cpu_state(pid)
+    if cpu is None or state != "R":
+        return 0.0
+    left_cpu = cell_timeout - (cpu - cpu0)
+    left_wall = cell_timeout * WALL_BACKSTOP - (time.monotonic() - wall0)
+    more = min(left_cpu, left_wall)
+    return more if more > 0.05 else 0.0
+
+
 def supervise(cells, channel: Channel, cell_timeout: float, cell_output_bytes: int) -> None:
     log = {"cells": [], "end": "starting"}
 
@@ -319,8 +348,14 @@ def supervise(cells, channel: Channel, cell_timeout: float, cell_output_bytes: i
     current = None
     deadline = time.monotonic() + STARTUP_SECONDS
     save("running")
+    cell_cpu = cell_wall = 0.0
     while True:
         msg = progress.next(deadline)
+        if msg == "timeout" and current is not None:
+            more = starved_time(pid, cell_cpu, cell_wall, cell_timeout)
+            if more:                 # a cell kept off the CPU by load: the limit counts its CPU time
+                deadline = time.monotonic() + more
+                continue
         if msg == "timeout":
             if current is not None:
                 current["status"], end = "timeout", "cell_timeout"
@@ -339,6 +374,7 @@ def supervise(cells, channel: Channel, cell_timeout: float, cell_output_bytes: i
             log["cells"].append(current)
             position += 1
             deadline = time.monotonic() + cell_timeout
+            cell_cpu, cell_wall = _cpu_state(pid)[0] or 0.0, time.monotonic()
             save("running")
         elif "done" in msg and current is not None and msg["done"] == current["index"]:
             current["status"] = "ok" if msg.get("status") == "ok" else "error"

@@ -80,3 +80,23 @@ def clone_course(course, dest: Path):
 
     shutil.copytree(course.root, dest, symlinks=True)
     return Course.locate(dest)
+
+
+LAB = FIXTURES / "lab_course"
+
+
+@pytest.fixture(scope="session")
+def lab_graded(tmp_path_factory):
+    """The `lab1` course (fixtures/lab_course) released and its four submissions graded."""
+    from autograder.batch import grade_assignment
+    from autograder.course import Course
+    from autograder.release import release
+
+    course = Course.locate(tmp_path_factory.mktemp("lab") / "course")
+    logs: list[str] = []
+    manifest = release(course, "lab1", source_dir=LAB / "source", limits=TEST_LIMITS,
+                       determinism=False, log=logs.append)
+    shutil.copytree(LAB / "submitted", course.submitted)
+    results = grade_assignment(course, "lab1", limits=TEST_LIMITS, jobs=2, progress=False,
+                               log=logs.append)
+    return course, manifest, logs, {r["student"]: r for r in results}

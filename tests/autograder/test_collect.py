@@ -128,6 +128,7 @@ def test_cli_collect(tmp_path):
     inbox = tmp_path / "lms"
     inbox.mkdir()
     make_zip(inbox / "amy.zip", {"a.ipynb": NB})
+    (tmp_path / "c").mkdir()          # only `release` creates a course folder
     proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(tmp_path / "c"),
                            "collect", "ps1", str(inbox)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
