@@ -207,20 +207,27 @@ def between(value: Any, low: float, high: float, *, name: str = "value") -> Chec
     low, high = _number(low, "low"), _number(high, "high")
     if not low < high:
         raise ValueError(f"claim: between needs low < high, got [{low!r}, {high!r}].")
-    x = _array(value, name)
-    if np.all(x > 0) and low >= 0:  # how far the value may move before it leaves the band
+    return Check("between", {name: value}, {"low": low, "high": high},
+                 _room(_array(value, name), low, high), True)
+
+
+def _room(x: np.ndarray, low: float, high: float) -> float:
+    """How far (relatively) `x` may move before it leaves [low, high]: a band's margin."""
+    if np.all(x > 0) and low >= 0:
         room = max(high / x.max() - 1.0, 1.0 - low / x.min())
+    elif np.all(x < 0) and high <= 0:
+        room = max(low / x.min() - 1.0, 1.0 - high / x.max())
     else:
         room = (high - low) / 2 / max(builtins.abs(low + high) / 2, 1e-300)
-    return Check("between", {name: value}, {"low": low, "high": high},
-                 _margin(float(np.clip(room, TEN_PERCENT, LARGEST_MARGIN)), TEN_PERCENT), True)
+    return float(np.clip(room, TEN_PERCENT, LARGEST_MARGIN))
 
 
 def near(value: Any, target: float, *, rel: float | None = None, abs: float | None = None,
          name: str = "value") -> Check:
     """The sentence says `value` is about `target` ("about 4", "close to 1"): two-sided.
 
-    Give the sentence's tolerance as `rel` (relative to `target`) or `abs`.
+    Give the sentence's tolerance as `rel` (relative to `target`) or `abs`; like `between`,
+    the margin is how far the value may move before it leaves target +- tolerance.
     """
     target = _number(target, "target")
     if (rel is None) == (abs is None):
@@ -228,9 +235,8 @@ def near(value: Any, target: float, *, rel: float | None = None, abs: float | No
     tol = _number(rel, "rel") * builtins.abs(target) if rel is not None else _number(abs, "abs")
     if tol <= 0:
         raise ValueError("claim: near needs a positive tolerance (and rel= a non-zero target).")
-    margin = tol / builtins.abs(target) if target != 0 else TEN_PERCENT
     return Check("near", {name: value}, {"target": target, "tol": tol},
-                 _margin(min(margin, LARGEST_MARGIN), TEN_PERCENT), True)
+                 _room(_array(value, name), target - tol, target + tol), True)
 
 
 
