@@ -235,8 +235,8 @@ def near(value: Any, target: float, *, rel: float | None = None, abs: float | No
     tol = _number(rel, "rel") * builtins.abs(target) if rel is not None else _number(abs, "abs")
     if tol <= 0:
         raise ValueError("claim: near needs a positive tolerance (and rel= a non-zero target).")
-    return Check("near", {name: value}, {"target": target, "tol": tol},
-                 _room(_array(value, name), target - tol, target + tol), True)
+    room = 1.0 if target == 0 else _room(_array(value, name), target - tol, target + tol)
+    return Check("near", {name: value}, {"target": target, "tol": tol}, room, True)
 
 
 
@@ -301,21 +301,37 @@ def _unit(check: Check) -> float:
     return max(sizes) if sizes else 1.0
 
 
+def _about_zero(check: Check) -> bool:
+    """Whether the check compares with zero (a sign, or "about 0"): it is perturbed additively."""
+    b = check.bounds
+    return ((check.kind in ("below", "above") and b["bound"] == 0)
+            or (check.kind == "near" and b["target"] == 0))
+
+
 def perturbations(check: Check) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Every perturbed set of values: (value name, "up" or "down", values).
 
     Each measured value in turn is multiplied by 1 + step ("up") and by 1 - step ("down"), for
     a step of 10 % and a step just past the check's margin (a step of half or more divides by
-    1 + step instead, so that "a factor ten" moves a value ten times down); bools are flipped. A value of zero is moved by the same relative amount of
-    the check's bounds.
+    1 + step instead, so that "a factor ten" moves a value ten times down); bools are flipped.
+    A value of zero is moved by the same relative amount of the check's bounds. A check against
+    zero (a sign, "about 0") moves its values by step times a unit instead: the tolerance of
+    "about 0", or the value's own size for a sign (so a sign fails at a margin of 1).
     """
     unit = _unit(check)
     steps = sorted({TEN_PERCENT, check.margin * 1.01})  # just past the margin
     for name, value in check.values.items():
+        additive = _about_zero(check) and np.asarray(value).dtype.kind == "f"
+        if additive:
+            x = np.asarray(value, dtype=float)
+            size = check.bounds.get("tol") or float(np.max(np.abs(x))) or 1.0
         for step in steps:
             down = 1.0 - step if step < 0.5 else 1.0 / (1.0 + step)
             for direction, factor in (("up", 1.0 + step), ("down", down)):
-                moved = _scaled(value, factor, unit)
+                if additive:
+                    moved = x + (step if direction == "up" else -step) * size
+                else:
+                    moved = _scaled(value, factor, unit)
                 if moved is None:
                     continue
                 yield name, direction, {**check.values, name: moved}
