@@ -235,7 +235,7 @@ def near(value: Any, target: float, *, rel: float | None = None, abs: float | No
     tol = _number(rel, "rel") * builtins.abs(target) if rel is not None else _number(abs, "abs")
     if tol <= 0:
         raise ValueError("claim: near needs a positive tolerance (and rel= a non-zero target).")
-    room = 1.0 if target == 0 else _room(_array(value, name), target - tol, target + tol)
+    room = 1.1 if target == 0 else _room(_array(value, name), target - tol, target + tol)
     return Check("near", {name: value}, {"target": target, "tol": tol}, room, True)
 
 
