@@ -168,6 +168,8 @@ def _same(value: Any, expected: Any) -> bool:
     if isinstance(expected, str) or isinstance(value, str):
         return value == expected
     a, e = np.asarray(value), np.asarray(expected)
+    if e.ndim == 0:  # one expected value for every entry
+        return a.size > 0 and bool(np.all(a == e))
     return a.shape == e.shape and bool(np.all(a == e))
 
 
@@ -269,7 +271,11 @@ def agree(a: Any, b: Any, *, tol: float, relative: bool = False,
 
 
 def equal(value: Any, expected: Any, *, name: str = "value") -> Check:
-    """The sentence states an exact result: a count, a yes/no, a label (arrays entry by entry)."""
+    """The sentence states an exact result: a count, a yes/no, a label.
+
+    Arrays are compared entry by entry with an array of the same shape, or every entry with one
+    expected value.
+    """
     return Check("equal", {name: value}, {"expected": _plain(expected)}, TEN_PERCENT, True)
 
 
@@ -312,7 +318,7 @@ def perturbations(check: Check) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Every perturbed set of values: (value name, "up" or "down", values).
 
     Each measured value in turn is multiplied by 1 + step ("up") and by 1 - step ("down"), for
-    a step of 10 % and a step just past the check's margin (a step of half or more divides by
+    a step of 10 % and a step just past the check's margin (a step of 1 or more divides by
     1 + step instead, so that "a factor ten" moves a value ten times down); bools are flipped.
     A value of zero is moved by the same relative amount of the check's bounds. A check against
     zero (a sign, "about 0") moves its values by step times a unit instead: the tolerance of
@@ -326,7 +332,7 @@ def perturbations(check: Check) -> Iterator[tuple[str, str, dict[str, Any]]]:
             x = np.asarray(value, dtype=float)
             size = check.bounds.get("tol") or float(np.max(np.abs(x))) or 1.0
         for step in steps:
-            down = 1.0 - step if step < 0.5 else 1.0 / (1.0 + step)
+            down = 1.0 - step if step < 1.0 else 1.0 / (1.0 + step)
             for direction, factor in (("up", 1.0 + step), ("down", down)):
                 if additive:
                     moved = x + (step if direction == "up" else -step) * size

@@ -53,6 +53,7 @@ def test_a_claim_needs_checks_and_a_sentence():
     (agree([1.0, 2.0], [1.0, 2.0 + 1e-13], tol=1e-12), True),
     (agree(1.0, 1.01, tol=1e-3, relative=True), False),
     (equal(3, 3), True), (equal([1, 2], [1, 2]), True), (equal("a", "b"), False),
+    (equal(np.zeros(3), 0.0), True), (equal([0.0, 1.0], 0.0), False), (equal([1, 2], [1, 2, 3]), False),
 ])
 def test_each_kind_of_check_compares_as_its_name_says(check, holds):
     assert check.holds() is holds
