@@ -6,6 +6,10 @@ inherits it, and `nnkit.book.claims.claim` appends each claim it checks there (s
 `tests/book/test_claims_perturbed.py`). `<book>` is the directory of the project's
 `_config.yml` above the page's real file, so the partial builds of `make chapter` record into
 the same place as `make book`.
+
+The record also holds a fingerprint of the page's code cells (``NNKIT_CLAIMS_CODE``): a page
+served from the execution cache runs nothing and keeps its record, which is still current as long
+as the code is unchanged; the test compares the fingerprint with the page's.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nnkit.book.claims import RECORD_ENV
+from nnkit.book.claims import CODE_HASH_ENV, RECORD_ENV, code_hash
 
 
 def claims_file(source: Path) -> Path:
@@ -26,7 +30,9 @@ def claims_file(source: Path) -> Path:
 
 
 def _point_kernel_at_record(app, docname, source):
-    os.environ[RECORD_ENV] = str(claims_file(Path(app.env.doc2path(docname))))
+    path = Path(app.env.doc2path(docname))
+    os.environ[RECORD_ENV] = str(claims_file(path))
+    os.environ[CODE_HASH_ENV] = code_hash(source[0])
 
 
 def setup(app):

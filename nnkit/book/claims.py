@@ -31,9 +31,11 @@ can perturb; it is refused with a `TypeError` that says how to rewrite it.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +44,14 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Check", "ClaimError", "above", "agree", "audit", "below", "between", "claim",
-           "equal", "less_than", "near", "order_of", "perturbations"]
+           "code_hash", "equal", "less_than", "near", "order_of", "perturbations"]
 
 TEN_PERCENT = 0.1
 LARGEST_MARGIN = 9.0  # a factor of ten: no sentence of the book speaks more loosely than that
 RECORD_ENV = "NNKIT_CLAIMS_FILE"
+RECORDED_ENTRIES = 1000  # arrays longer than this are recorded as a telling sample
+CODE_HASH_ENV = "NNKIT_CLAIMS_CODE"
+_CODE_CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)```", re.S)
 
 
 class ClaimError(AssertionError):
@@ -154,14 +159,39 @@ class Check:
         return f"{self.kind}({names}; {bounds})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "values": {k: _plain(x) for k, x in self.values.items()},
-                "bounds": {k: _plain(x) for k, x in self.bounds.items()},
+        """The check as JSON; large arrays keep a sample that includes their extreme entries."""
+        values, bounds = dict(self.values), dict(self.bounds)
+        arrays = [np.asarray(v) for v in values.values()]
+        if arrays[0].size > RECORDED_ENTRIES and all(a.shape == arrays[0].shape for a in arrays):
+            keep = _telling_entries(arrays)
+            values = {k: np.asarray(v).ravel()[keep] for k, v in values.items()}
+            expected = np.asarray(bounds.get("expected", 0))
+            if expected.shape == arrays[0].shape:
+                bounds["expected"] = expected.ravel()[keep]
+        return {"kind": self.kind, "values": {k: _plain(x) for k, x in values.items()},
+                "bounds": {k: _plain(x) for k, x in bounds.items()},
                 "margin": self.margin, "two_sided": self.two_sided}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Check:
         return cls(kind=data["kind"], values=dict(data["values"]), bounds=dict(data["bounds"]),
                    margin=float(data["margin"]), two_sided=bool(data["two_sided"]))
+
+
+def _telling_entries(arrays: list[np.ndarray]) -> np.ndarray:
+    """Indices of an even sample of the entries plus every array's extremes (and, for two
+    arrays, their largest difference): the entries on which perturbed checks turn."""
+    flat = [a.ravel() for a in arrays]
+    size = flat[0].size
+    keep = set(np.linspace(0, size - 1, RECORDED_ENTRIES).astype(int).tolist())
+    if all(a.dtype.kind in "biuf" for a in flat):
+        x = [a.astype(float) for a in flat]
+        for a in x:
+            keep |= {int(np.argmin(a)), int(np.argmax(a)), int(np.argmax(np.abs(a)))}
+        if len(x) == 2:
+            keep.add(int(np.argmax(np.abs(x[0] - x[1]))))
+            keep.add(int(np.argmax(x[0] / np.where(x[1] == 0, np.inf, x[1]))))
+    return np.array(sorted(keep))
 
 
 def _same(value: Any, expected: Any) -> bool:
@@ -368,6 +398,12 @@ def audit(check: Check) -> str | None:
 
 # ---------------------------------------------------------------------------- claim
 
+def code_hash(page_text: str) -> str:
+    """A fingerprint of a MyST page's code cells: a record made from other code is stale."""
+    code = "\n\x00".join(_CODE_CELL.findall(page_text))
+    return hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
 def _record(sentence: str, checks: tuple[Check, ...]) -> None:
     path = os.environ.get(RECORD_ENV)
     if not path:
@@ -384,7 +420,8 @@ def _record(sentence: str, checks: tuple[Check, ...]) -> None:
             records = data["claims"]
     records.append({"sentence": sentence, "checks": [c.to_json() for c in checks]})
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"pid": pid, "claims": records}, indent=1))
+    target.write_text(json.dumps({"pid": pid, "code": os.environ.get(CODE_HASH_ENV, ""),
+                                  "claims": records}, indent=1))
 
 
 def claim(sentence: str, *checks: Check, **shown: Any) -> None:

@@ -140,3 +140,27 @@ def test_a_sign_can_fail_only_at_the_margin_of_a_sign():
 def test_about_zero_is_perturbed_by_its_tolerance():
     assert audit(near(-3e-4, 0.0, abs=0.01)) is None
     assert audit(near(-8e-3, 0.0, abs=0.01)).startswith("weak")  # at one edge of +-0.01
+
+
+def test_the_record_carries_the_fingerprint_of_the_page_code(tmp_path, monkeypatch):
+    page = "# T\n\n```{code-cell} ipython3\nx = 1\n```\n\nProse.\n"
+    monkeypatch.setenv(claims.RECORD_ENV, str(tmp_path / "p.json"))
+    monkeypatch.setenv(claims.CODE_HASH_ENV, claims.code_hash(page))
+    claim("One.", below(0.95, 1.0))
+    recorded = json.loads((tmp_path / "p.json").read_text())["code"]
+    assert recorded == claims.code_hash(page.replace("Prose.", "Other prose."))  # prose is free
+    assert recorded != claims.code_hash(page.replace("x = 1", "x = 2"))          # code is not
+
+
+def test_a_long_array_is_recorded_as_a_sample_that_keeps_its_extremes():
+    x = np.linspace(0.5, 0.95, 100_000)
+    x[12_345] = 0.999                                  # the entry that decides the audit
+    data = below(x, 1.0).to_json()
+    assert len(data["values"]["value"]) <= claims.RECORDED_ENTRIES + 3
+    assert max(data["values"]["value"]) == 0.999
+    assert audit(Check.from_json(data)) is None and audit(below(x, 1.0)) is None
+    a = np.ones(50_000)
+    b = a.copy()
+    b[777] += 1e-13
+    again = Check.from_json(agree(a, b, tol=1e-12).to_json())
+    assert again.holds() and 1 + 1e-13 in again.values["b"]
