@@ -40,9 +40,9 @@ def test_a_broken_cross_reference_fails_the_build(tmp_path):
 
 
 def test_a_false_claim_fails_the_build_quoting_its_sentence(tmp_path):
-    code = ("from nnkit.book.claims import claim\n"
+    code = ("from nnkit.book.claims import above, claim\n"
             "x = 2.0\n"
-            "claim(x > 3, 'The value is larger than three.', x=x)")
+            "claim('The value is larger than three.', above(x, 3, name='x'))")
     result = build(tmp_path, {"intro": INTRO, "ch": chapter(code, tags="remove-cell")})
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -51,8 +51,8 @@ def test_a_false_claim_fails_the_build_quoting_its_sentence(tmp_path):
 
 
 def test_a_true_claim_in_a_removed_cell_leaves_no_trace(tmp_path):
-    code = ("from nnkit.book.claims import claim\n"
-            "claim(2.0 < 3, 'The value is smaller than three.', x=2.0)")
+    code = ("from nnkit.book.claims import below, claim\n"
+            "claim('The value is smaller than three.', below(2.0, 3))")
     result = build(tmp_path, {"intro": INTRO, "ch": chapter(code, tags="remove-cell")})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "smaller than three" not in (tmp_path / "_build/html/ch.html").read_text()
