@@ -168,6 +168,8 @@ def _same(value: Any, expected: Any) -> bool:
     if isinstance(expected, str) or isinstance(value, str):
         return value == expected
     a, e = np.asarray(value), np.asarray(expected)
+    if e.ndim == 0:  # one expected value for every entry
+        return a.size > 0 and bool(np.all(a == e))
     return a.shape == e.shape and bool(np.all(a == e))
 
 
@@ -207,20 +209,27 @@ def between(value: Any, low: float, high: float, *, name: str = "value") -> Chec
     low, high = _number(low, "low"), _number(high, "high")
     if not low < high:
         raise ValueError(f"claim: between needs low < high, got [{low!r}, {high!r}].")
-    x = _array(value, name)
-    if np.all(x > 0) and low >= 0:  # how far the value may move before it leaves the band
+    return Check("between", {name: value}, {"low": low, "high": high},
+                 _room(_array(value, name), low, high), True)
+
+
+def _room(x: np.ndarray, low: float, high: float) -> float:
+    """How far (relatively) `x` may move before it leaves [low, high]: a band's margin."""
+    if np.all(x > 0) and low >= 0:
         room = max(high / x.max() - 1.0, 1.0 - low / x.min())
+    elif np.all(x < 0) and high <= 0:
+        room = max(low / x.min() - 1.0, 1.0 - high / x.max())
     else:
         room = (high - low) / 2 / max(builtins.abs(low + high) / 2, 1e-300)
-    return Check("between", {name: value}, {"low": low, "high": high},
-                 _margin(float(np.clip(room, TEN_PERCENT, LARGEST_MARGIN)), TEN_PERCENT), True)
+    return float(np.clip(room, TEN_PERCENT, LARGEST_MARGIN))
 
 
 def near(value: Any, target: float, *, rel: float | None = None, abs: float | None = None,
          name: str = "value") -> Check:
     """The sentence says `value` is about `target` ("about 4", "close to 1"): two-sided.
 
-    Give the sentence's tolerance as `rel` (relative to `target`) or `abs`.
+    Give the sentence's tolerance as `rel` (relative to `target`) or `abs`; like `between`,
+    the margin is how far the value may move before it leaves target +- tolerance.
     """
     target = _number(target, "target")
     if (rel is None) == (abs is None):
@@ -228,9 +237,8 @@ def near(value: Any, target: float, *, rel: float | None = None, abs: float | No
     tol = _number(rel, "rel") * builtins.abs(target) if rel is not None else _number(abs, "abs")
     if tol <= 0:
         raise ValueError("claim: near needs a positive tolerance (and rel= a non-zero target).")
-    margin = tol / builtins.abs(target) if target != 0 else TEN_PERCENT
-    return Check("near", {name: value}, {"target": target, "tol": tol},
-                 _margin(min(margin, LARGEST_MARGIN), TEN_PERCENT), True)
+    room = 1.1 if target == 0 else _room(_array(value, name), target - tol, target + tol)
+    return Check("near", {name: value}, {"target": target, "tol": tol}, room, True)
 
 
 
@@ -263,7 +271,11 @@ def agree(a: Any, b: Any, *, tol: float, relative: bool = False,
 
 
 def equal(value: Any, expected: Any, *, name: str = "value") -> Check:
-    """The sentence states an exact result: a count, a yes/no, a label (arrays entry by entry)."""
+    """The sentence states an exact result: a count, a yes/no, a label.
+
+    Arrays are compared entry by entry with an array of the same shape, or every entry with one
+    expected value.
+    """
     return Check("equal", {name: value}, {"expected": _plain(expected)}, TEN_PERCENT, True)
 
 
@@ -295,21 +307,37 @@ def _unit(check: Check) -> float:
     return max(sizes) if sizes else 1.0
 
 
+def _about_zero(check: Check) -> bool:
+    """Whether the check compares with zero (a sign, or "about 0"): it is perturbed additively."""
+    b = check.bounds
+    return ((check.kind in ("below", "above") and b["bound"] == 0)
+            or (check.kind == "near" and b["target"] == 0))
+
+
 def perturbations(check: Check) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Every perturbed set of values: (value name, "up" or "down", values).
 
     Each measured value in turn is multiplied by 1 + step ("up") and by 1 - step ("down"), for
-    a step of 10 % and a step just past the check's margin (a step of half or more divides by
-    1 + step instead, so that "a factor ten" moves a value ten times down); bools are flipped. A value of zero is moved by the same relative amount of
-    the check's bounds.
+    a step of 10 % and a step just past the check's margin (a step of 1 or more divides by
+    1 + step instead, so that "a factor ten" moves a value ten times down); bools are flipped.
+    A value of zero is moved by the same relative amount of the check's bounds. A check against
+    zero (a sign, "about 0") moves its values by step times a unit instead: the tolerance of
+    "about 0", or the value's own size for a sign (so a sign fails at a margin of 1).
     """
     unit = _unit(check)
     steps = sorted({TEN_PERCENT, check.margin * 1.01})  # just past the margin
     for name, value in check.values.items():
+        additive = _about_zero(check) and np.asarray(value).dtype.kind == "f"
+        if additive:
+            x = np.asarray(value, dtype=float)
+            size = check.bounds.get("tol") or float(np.max(np.abs(x))) or 1.0
         for step in steps:
-            down = 1.0 - step if step < 0.5 else 1.0 / (1.0 + step)
+            down = 1.0 - step if step < 1.0 else 1.0 / (1.0 + step)
             for direction, factor in (("up", 1.0 + step), ("down", down)):
-                moved = _scaled(value, factor, unit)
+                if additive:
+                    moved = x + (step if direction == "up" else -step) * size
+                else:
+                    moved = _scaled(value, factor, unit)
                 if moved is None:
                     continue
                 yield name, direction, {**check.values, name: moved}

@@ -53,6 +53,7 @@ def test_a_claim_needs_checks_and_a_sentence():
     (agree([1.0, 2.0], [1.0, 2.0 + 1e-13], tol=1e-12), True),
     (agree(1.0, 1.01, tol=1e-3, relative=True), False),
     (equal(3, 3), True), (equal([1, 2], [1, 2]), True), (equal("a", "b"), False),
+    (equal(np.zeros(3), 0.0), True), (equal([0.0, 1.0], 0.0), False), (equal([1, 2], [1, 2, 3]), False),
 ])
 def test_each_kind_of_check_compares_as_its_name_says(check, holds):
     assert check.holds() is holds
@@ -129,3 +130,13 @@ def test_nothing_is_recorded_outside_the_build(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     claim("Silent.", below(0.95, 1.0))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sign_can_fail_only_at_the_margin_of_a_sign():
+    assert audit(above(0.3, 0.0)).startswith("vacuous")  # 10 % never changes a sign
+    assert audit(above(0.3, 0.0, margin=1)) is None
+
+
+def test_about_zero_is_perturbed_by_its_tolerance():
+    assert audit(near(-3e-4, 0.0, abs=0.01)) is None
+    assert audit(near(-8e-3, 0.0, abs=0.01)).startswith("weak")  # at one edge of +-0.01
