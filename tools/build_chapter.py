@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ["_config.yml", "intro.md", "notation.md", "glossary.md", "bibliography.md", "instructors.md",
+          "accessibility.md",
           "references", "assets", "_vendor", "_ext", "exercises_student", "nnkit"]
 
 
@@ -48,7 +49,8 @@ def main(chapters: list[str]) -> int:
     (book / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nparts:\n  - caption: Chapters\n    numbered: true\n"
         f"    chapters:\n{entries}\n{exercise_part}  - caption: Reference\n    chapters:\n"
-        "      - file: notation\n      - file: glossary\n      - file: instructors\n")
+        "      - file: notation\n      - file: glossary\n      - file: instructors\n"
+        "      - file: accessibility\n")
     jb = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(jb), "build", str(book), "--warningiserror", "--nitpick", "--keep-going"]
     code = subprocess.call(cmd, cwd=book)

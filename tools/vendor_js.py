@@ -1,5 +1,9 @@
 """Fetch the book's JavaScript (ipywidgets' HTML manager, require.js) into _vendor/.
 
+Entries of package.json marked ``"serve": false`` (axe-core, the accessibility checker that
+tests/book/test_accessibility.py runs in Chromium) are used by the tests only: they go to
+tests/_vendor/ (TEST_DEST), which the book never serves.
+
 The exact versions and their sha512 integrity are pinned in package.json; the tarballs come
 from the npm registry through `npm pack` (a set-up step, like pip), and the built book then
 serves them itself, so no page ever asks a CDN. Idempotent: does nothing when _vendor/ is
@@ -20,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEST = ROOT / "_vendor"
+TEST_DEST = ROOT / "tests" / "_vendor"
 STAMP = DEST / ".vendored.json"
 
 
@@ -43,8 +48,9 @@ def fetch(name: str, spec: dict, workdir: Path) -> None:
     with tarfile.open(tarball) as tar:
         tar.extractall(workdir / name.replace("/", "_"), filter="data")
     unpacked = workdir / name.replace("/", "_")
+    dest = DEST if spec.get("serve", True) else TEST_DEST
     for src_rel, dst_rel in spec["copy"].items():
-        src, dst = unpacked / src_rel, DEST / dst_rel
+        src, dst = unpacked / src_rel, dest / dst_rel
         if "*" in src_rel:  # a glob: copy the matching files into the folder dst
             dst.mkdir(parents=True, exist_ok=True)
             for match in sorted(unpacked.glob(src_rel)):
@@ -61,11 +67,15 @@ def fetch(name: str, spec: dict, workdir: Path) -> None:
 
 def main() -> None:
     pins = json.loads((ROOT / "package.json").read_text())["vendor"]
-    if STAMP.exists() and json.loads(STAMP.read_text()) == pins:
+    test_only = [TEST_DEST / dst for spec in pins.values() if not spec.get("serve", True)
+                 for dst in spec["copy"]]
+    if (STAMP.exists() and json.loads(STAMP.read_text()) == pins
+            and all(path.exists() for path in test_only)):
         return
     with tempfile.TemporaryDirectory() as tmp:
         for name, spec in pins.items():
             fetch(name, spec, Path(tmp))
+    DEST.mkdir(exist_ok=True)
     STAMP.write_text(json.dumps(pins, indent=1))
     print(f"vendored {', '.join(pins)} into {DEST.relative_to(ROOT)}/")
 

@@ -74,6 +74,7 @@ _SCRIPT = """(function () {
   var img = root.querySelector("img");
   var first = img.getAttribute("src");
   var controls = root.querySelectorAll("[data-param]");
+  var state = root.querySelector(".nnkit-explorer-state");
   function update() {
     var flat = 0, parts = [];
     for (var k = 0; k < controls.length; k++) {
@@ -89,6 +90,7 @@ _SCRIPT = """(function () {
     var b64 = data.frames[data.index[flat]];
     img.setAttribute("src", b64 ? "data:" + data.mime + ";base64," + b64 : first);
     img.setAttribute("alt", data.title + ": " + parts.join(", "));
+    state.textContent = "Showing " + parts.join(", ") + ".";
   }
   for (var k = 0; k < controls.length; k++) {
     controls[k].addEventListener("input", update);
@@ -135,6 +137,10 @@ def explorer_html(explorer, frames: Frames) -> str:
         f'<img src="{src0}" alt="{html.escape(alt)}" '
         'style="max-width:100%;height:auto;background:#fff;display:block">'
     )
+    # the settings in words, announced by screen readers when a control moves (aria-live)
+    settings = ", ".join(f"{p.label} = {p.labels[i]}" for p, i in zip(explorer.params, start))
+    parts.append(f'<p class="nnkit-explorer-state" aria-live="polite" style="margin:0.3em 0">'
+                 f"Showing {html.escape(settings)}.</p>")
     parts.append(f'<script type="application/json">{_json_for_script(data)}</script>')
     parts.append(f"<script>{_SCRIPT % {'id': json.dumps(uid)}}</script>")
     parts.append("</div>")

@@ -104,13 +104,14 @@ def canvas(width: float, height: float):
     import matplotlib
     from matplotlib.figure import Figure
 
+    from nnkit.book.style import fixed_layout
     from nnkit.book.viz import book_rc
 
     if width > MAX_WIDTH + 1e-9:
         raise ValueError(f"diagram width {width} in exceeds MAX_WIDTH = {MAX_WIDTH} in "
                          "(it would be illegible on a phone); draw it narrower or taller.")
     with matplotlib.rc_context(book_rc()):
-        fig = Figure(figsize=(width, height), facecolor="white", layout="none")
+        fig = Figure(figsize=(width, height), facecolor="white", layout=fixed_layout())
         ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)

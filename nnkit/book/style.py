@@ -28,6 +28,7 @@ __all__ = [
     "book_style",
     "check_figure",
     "color",
+    "fixed_layout",
     "glue_figure",
     "role",
     "sweep_colors",
@@ -213,6 +214,22 @@ def use_book_style() -> None:
     import matplotlib
 
     matplotlib.rcParams.update(book_rc())
+
+
+def fixed_layout():
+    """A layout engine for a figure placed by hand (what ``layout="none"`` asks for) that stays so.
+
+    matplotlib's ``savefig`` turns the layout engine off while it saves and then restores the
+    old one; a figure that had none is given ``set_layout_engine(None)``, which reads
+    ``figure.constrained_layout.use`` (True in `book_rc`) and so switches constrained layout
+    on from the second save on (a diagram shown as SVG and then as PNG): matplotlib then warns
+    "There are no gridspecs with layoutgrids" for axes placed with ``add_axes``. An explicit
+    engine that does nothing is restored as itself. Like no engine, it allows
+    ``subplots_adjust`` and colorbars placed through the gridspec.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    return PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True)
 
 
 @contextlib.contextmanager

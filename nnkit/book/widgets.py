@@ -153,7 +153,10 @@ class Explorer:
         """Draw one frame and return its `matplotlib.figure.Figure`."""
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=self.figsize, dpi=self.dpi, facecolor="white", layout=self.layout)
+        from nnkit.book.style import fixed_layout
+
+        layout = fixed_layout() if self.layout == "none" else self.layout
+        fig = Figure(figsize=self.figsize, dpi=self.dpi, facecolor="white", layout=layout)
         returned = self.render(fig, **values)
         return returned if returned is not None else fig
 

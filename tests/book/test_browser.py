@@ -212,3 +212,71 @@ def test_the_site_root_has_the_favicon_browsers_ask_for(book_html):
     assert ico.is_file(), "_build/html/favicon.ico is missing"
     with Image.open(ico) as image:
         assert image.format == "ICO" and {(16, 16), (32, 32)} <= set(image.info["sizes"])
+
+
+# Does every display equation fit its box, or, when it cannot, show that it scrolls? The box
+# is the equation's scrolling container (mjx-container, _ext/static/book_layout.css); its cue is
+# the scroll shadow drawn by its background (gradients, the covers attached "local").
+EQUATION_FIT_JS = """() => {
+    const out = [];
+    for (const eq of document.querySelectorAll('mjx-container[display="true"]')) {
+        let box = eq;
+        while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) {
+            box = box.parentElement;
+        }
+        box = box || eq;
+        const math = eq.querySelector('mjx-math') || eq;
+        const style = getComputedStyle(box);
+        const eqno = eq.closest('div.math') && eq.closest('div.math').querySelector(':scope > .eqno');
+        const a = math.getBoundingClientRect(), b = eqno ? eqno.getBoundingClientRect() : null;
+        const overlap = b && b.width > 0 && a.left < b.right && b.left < a.right
+                        && a.top < b.bottom && b.top < a.bottom;
+        out.push({tex: (eq.closest('div.math') || eq).id || eq.textContent.slice(0, 50),
+                  width: Math.ceil(a.width), room: box.clientWidth,
+                  overflows: box.scrollWidth > box.clientWidth + 1 || a.width > box.clientWidth + 1,
+                  cue: style.backgroundImage.includes('gradient') &&
+                       style.backgroundAttachment.includes('local'),
+                  overlap: Boolean(overlap)});
+    }
+    return out;
+}"""
+
+
+def equation_fits(book_html, book_url, browser, viewport):
+    """[(page, equation)] measured at `viewport` on every page with math."""
+    found = []
+    for rel in book_pages(book_html):
+        if not MATH_MARKER.search((book_html / rel).read_text(encoding="utf-8")):
+            continue
+        context = browser.new_context(viewport=viewport, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(f"{book_url}/{rel.as_posix()}", wait_until="networkidle")
+        page.wait_for_selector("mjx-container", state="attached", timeout=60_000)
+        page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.wait_for_timeout(300)
+        found += [(rel.as_posix(), eq) for eq in page.evaluate(EQUATION_FIT_JS)]
+        context.close()
+    return found
+
+
+def test_every_display_equation_fits_a_phone_column(book_html, book_url, browser):
+    """At 390 px every display equation fits its column: nothing to scroll, nothing hidden
+    under its equation number (long ones are broken into aligned lines)."""
+    found = equation_fits(book_html, book_url, browser, PHONE)
+    assert len(found) >= 50, f"only {len(found)} display equations were found"
+    too_wide = [f"{rel}: {eq['tex']} is {eq['width']} px wide in a {eq['room']} px box"
+                for rel, eq in found if eq["overflows"]]
+    covered = [f"{rel}: {eq['tex']} overlaps its equation number" for rel, eq in found if eq["overlap"]]
+    assert not too_wide + covered, (f"{len(too_wide)} of {len(found)} display equations do not fit "
+                                    "at 390 px:\n" + "\n".join(too_wide + covered))
+
+
+def test_a_display_equation_too_wide_for_a_small_phone_shows_that_it_scrolls(book_html, book_url,
+                                                                               browser):
+    """At 300 px some formulas cannot fit: each of them scrolls in its own box with a visible
+    cue (a shadow at the hidden edge), and the page itself does not scroll sideways."""
+    found = equation_fits(book_html, book_url, browser, {"width": 300, "height": 700})
+    wide = [(rel, eq) for rel, eq in found if eq["overflows"]]
+    assert wide, "no equation is wider than a 300 px column: this test checks nothing"
+    silent = [f"{rel}: {eq['tex']} scrolls without a cue" for rel, eq in wide if not eq["cue"]]
+    assert not silent, "\n".join(silent)

@@ -273,3 +273,43 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
     monkeypatch.setitem(globals(), "BOOK", tmp_path)
     with pytest.raises(AssertionError, match=re.escape("import cycle")):
         test_nnkit_book_has_no_import_cycle()
+
+
+def test_a_diagram_saved_again_under_the_book_style_stays_unlaid_and_warns_nothing():
+    """savefig restores a figure's layout engine after saving; a figure that had none got
+    the book style's constrained layout back, and from its second save on (SVG for the page,
+    then PNG) matplotlib warned "There are no gridspecs with layoutgrids" into the page."""
+    import warnings
+
+    from nnkit.book.style import book_style
+
+    with book_style():
+        for name, diagram in _all_diagrams().items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                first = diagram.svg()
+                diagram._repr_png_()
+                again = diagram.svg()
+            assert first == again, f"{name}: the second SVG differs from the first"
+            assert diagram.figure.get_layout_engine().__class__.__name__ == \
+                "PlaceHolderLayoutEngine", name
+
+
+def test_an_explorer_frame_laid_out_by_hand_keeps_no_layout_across_saves():
+    import warnings
+
+    from nnkit.book.style import book_style
+    from nnkit.book._grid import Slider
+    from nnkit.book.widgets import Explorer
+
+    def render(fig, a):
+        ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))
+        ax.plot([0, 1], [0, a])
+
+    explorer = Explorer(render, {"a": Slider([1.0, 2.0])}, title="A line", layout="none")
+    with book_style(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = explorer.figure(a=1.0)
+        for fmt in ("png", "svg"):
+            fig.savefig(__import__("io").BytesIO(), format=fmt)
+    assert fig.get_layout_engine().__class__.__name__ == "PlaceHolderLayoutEngine"

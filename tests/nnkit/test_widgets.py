@@ -151,6 +151,8 @@ def test_html_structure_and_accessibility(html):
     (img,) = tree.find("img")
     assert img["alt"] == "Lines: slope = 0.5, kind = linear"
     assert img["src"].startswith("data:image/png;base64,")
+    (state,) = tree.find("p", **{"class": "nnkit-explorer-state"})
+    assert state["aria-live"] == "polite"  # the settings in words, for screen readers
     scripts = [text for attrs, text in tree.scripts if "type" not in attrs]
     assert len(scripts) == 1 and "addEventListener" in scripts[0]
 
@@ -268,6 +270,8 @@ def test_slider_and_select_swap_the_image_in_chromium(tmp_path, browser):
     assert page.locator("output").text_content() == "1.0"
     assert slider.get_attribute("aria-valuetext") == "1.0"
     assert img.get_attribute("alt") == "Lines: slope = 1.0, kind = linear"
+    state = page.locator(".nnkit-explorer-state[aria-live=polite]")
+    assert state.text_content() == "Showing slope = 1.0, kind = linear."
 
     page.locator("select").select_option("1")  # kind -> square
     assert img.get_attribute("src") not in (first, second)

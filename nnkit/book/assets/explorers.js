@@ -751,21 +751,27 @@
     var draw = KINDS[root.getAttribute("data-kind")];
     function update() {
       var v = values(root);
-      var controls = root.querySelectorAll("[data-name]");
-      for (var i = 0; i < controls.length; i++) {
-        var c = controls[i], out = root.querySelector("output[data-for='" + c.getAttribute("data-name") + "']");
-        var shown = c.getAttribute("data-show") === "pow10" ? Math.pow(10, parseFloat(c.value)) : parseFloat(c.value);
-        var text = fmtNum(shown, c.getAttribute("data-digits") ? parseInt(c.getAttribute("data-digits"), 10) : 2);
-        if (out) { out.textContent = text; }
-        if (c.type === "range") { c.setAttribute("aria-valuetext", text); }
-      }
+      var controls = root.querySelectorAll("[data-name]"), settings = [];
       var alphaCtl = root.querySelector("[data-name='alpha']");
       if (alphaCtl && v.activation && ACT[v.activation]) { alphaCtl.disabled = !ACT[v.activation][2]; }
+      for (var i = 0; i < controls.length; i++) {
+        var c = controls[i], out = root.querySelector("output[data-for='" + c.getAttribute("data-name") + "']");
+        var text = c.value;
+        if (c.type === "range") {
+          var shown = c.getAttribute("data-show") === "pow10" ? Math.pow(10, parseFloat(c.value)) : parseFloat(c.value);
+          text = fmtNum(shown, c.getAttribute("data-digits") ? parseInt(c.getAttribute("data-digits"), 10) : 2);
+          c.setAttribute("aria-valuetext", text);
+        }
+        if (out) { out.textContent = text; }
+        // the readout (an aria-live region) starts with every setting, so each change is announced
+        var label = c.parentNode && c.parentNode.querySelector("span");
+        if (!c.disabled) { settings.push((label ? label.textContent : c.getAttribute("data-name")) + " = " + text); }
+      }
       var scratch = document.createElement("div");
       var said = draw(v, cfg, scratch, root);
       while (fig.firstChild) { fig.removeChild(fig.firstChild); }
       toImages(scratch, fig, said);
-      readout.textContent = said;
+      readout.textContent = (settings.length ? "Settings: " + settings.join(", ") + ". " : "") + said;
       fig.setAttribute("aria-label", said);
     }
     var controls = root.querySelectorAll("[data-name]");
