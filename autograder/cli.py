@@ -43,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the solution once instead of twice")
     p.add_argument("--due", default=None, help="due date stored in nbgrader's gradebook, e.g. "
                    "'2026-03-01 17:00:00 Europe/Berlin' (late work: see the instructors' page)")
+    p.add_argument("--variants", default=None, metavar="ROSTER.csv",
+                   help="one variant per student of the roster (column 'id'): own numbers, own "
+                        "reference answers (see 'Per-student variants' on the instructors' page)")
+    p.add_argument("--exchange", default=None, metavar="DIR",
+                   help="with --variants: write the students' notebooks into nbgrader's exchange")
+    p.add_argument("--course-id", default=None, help="with --exchange: nbgrader's course id")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="with --variants: parallel sandboxes for the reference runs")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="with --variants: run the variants' reference answers on this Dask cluster")
     limits_opts(p)
 
     p = sub.add_parser("collect", help="import submissions from per-student zip files or nbgrader's exchange")
@@ -85,8 +95,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "release":
             from autograder.release import release
 
-            release(course, check_name("assignment", args.assignment), source_dir=args.source,
-                    limits=_limits(args), determinism=not args.no_determinism_check, due=args.due)
+            kwargs = dict(source_dir=args.source, limits=_limits(args),
+                          determinism=not args.no_determinism_check, due=args.due)
+            if args.variants:
+                from autograder.variants import release_variants
+
+                release_variants(course, check_name("assignment", args.assignment), args.variants,
+                                 jobs=args.jobs, scheduler=args.scheduler, exchange=args.exchange,
+                                 course_id=args.course_id, **kwargs)
+            elif args.exchange or args.scheduler:
+                raise CourseError("--exchange and --scheduler of `release` go with --variants ROSTER.csv")
+            else:
+                release(course, check_name("assignment", args.assignment), **kwargs)
         elif args.command == "collect":
             from autograder.collect import collect
 

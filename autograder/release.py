@@ -195,6 +195,9 @@ def release(course: Course, assignment: str, *, source_dir=None, limits: Limits 
     if proc.returncode != 0:
         raise CourseError(f"nbgrader generate_assignment failed for {assignment!r}:\n"
                           + (proc.stdout + proc.stderr)[-3000:])
+    from autograder.variants import render_release
+
+    render_release(course, assignment)   # issue 27: markdown quotes the default variant's values
     if due is not None:
         from autograder.late import set_due_date
 
