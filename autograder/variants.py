@@ -755,3 +755,4 @@ def after_judge(ref, stem: str, student_nb, submitted: dict, result: dict) -> No
             f"variants: COPIED? {len(best_hits)} parameter-dependent check(s) fail for this "
             f"student's numbers but match those of {best} ({', '.join(best_hits[:6])}); they "
             "score zero")
+

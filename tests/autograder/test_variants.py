@@ -16,6 +16,7 @@ import pytest
 
 from autograder import variants
 from autograder.course import Course, CourseError
+from nnkit import checks
 
 from .conftest import FIXTURES, TEST_LIMITS, fill, requires_bwrap, write_submission
 
@@ -223,3 +224,50 @@ def test_self_check_works_offline_on_the_students_own_variant(course, tmp_path, 
     failed = {c.name for p in report.parts for c in p.checks if c.status == "failed"}
     assert failed == {"fxv.s_agrees"}
 
+
+
+@requires_bwrap()
+@pytest.mark.slow
+def test_release_and_grade_on_a_dask_cluster(course, tmp_path, monkeypatch):
+    """The cluster computes the same per-variant references as the local run, and grades each
+    submission against its student's own variant."""
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'nnkit[cluster]'")
+    from autograder.batch import grade_assignment
+    from autograder.distributed import ProcessCluster
+
+    local, local_table, _, _ = course
+    monkeypatch.setenv(variants.SECRET_ENV, SECRET)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\n" + "".join(f"{s}\n" for s in ROSTER))
+    remote = Course.locate(tmp_path / "course")
+    (tmp_path / "dask").mkdir()
+    with ProcessCluster(tmp_path / "dask") as cluster:
+        cluster.add_worker("w1")
+        cluster.wait_for(1)
+        logs: list[str] = []
+        table = variants.release_variants(remote, "fx_variant", roster, source_dir=FIXTURES,
+                                          limits=TEST_LIMITS, determinism=False,
+                                          scheduler=cluster.address, log=logs.append)
+        assert any("sent 3 reference run(s) to 1 Dask worker(s)" in line for line in logs)
+        assert table["students"] == local_table["students"]
+        assert table["dependent"] == local_table["dependent"]
+        for entry in table["students"].values():
+            digest = entry["notebooks"]["fx_variant"]
+            a, b = (c.reference("fx_variant") / "fx_variant" / "variants" / digest / "records"
+                    for c in (remote, local))
+            ra, _ = checks.load_records(a)
+            rb, _ = checks.load_records(b)
+            assert {k: r.value.tolist() for k, r in ra.items()} == {k: r.value.tolist() for k, r in rb.items()}
+        alice = variants.parameter_values(_student_nb(remote, "alice"))
+        s_alice = float(alice["w"] @ alice["x"] + alice["b"])
+        subs = remote.root / "submitted"
+        write_submission(subs, "alice", "fx_variant",
+                         fill(_student_nb(remote, "alice"), {"by_hand": HONEST, "scale": SCALE}))
+        write_submission(subs, "bob", "fx_variant",
+                         fill(_student_nb(remote, "bob"), {"by_hand": f"s = {s_alice!r}\na = "
+                                                           f"{max(s_alice, 0.0)!r}\n", "scale": SCALE}))
+        results = {r["student"]: r for r in grade_assignment(
+            remote, "fx_variant", limits=TEST_LIMITS, progress=False, scheduler=cluster.address,
+            log=lambda *a: None)}
+    assert results["alice"]["score"] == 4.0 and results["alice"]["worker"]
+    assert any("COPIED?" in f and "alice" in f for f in results["bob"]["flags"]), results["bob"]
