@@ -150,7 +150,7 @@ def parameter_values(nb, seed: int | None = None, label: str = "notebook") -> di
     """Run the (trusted, instructor's) parameter cell with `seed` and return what it assigns.
 
     `seed` None keeps the seed written in the cell. Names starting with `_` and modules are left
-    out; every value must be plain data (numbers, bools, strings or arrays of them).
+    out, and so is what is not plain data (numbers, bools, strings or arrays of them).
     """
     from nnkit import checks
 
@@ -175,8 +175,8 @@ def parameter_values(nb, seed: int | None = None, label: str = "notebook") -> di
             continue
         try:
             values[name] = checks.as_plain(value, f"parameter {name}")
-        except checks.NotPlainData as exc:
-            raise CourseError(f"{label}: parameter {name}: {exc}") from None
+        except checks.NotPlainData:   # a generator, say: not quotable (a template naming it fails)
+            continue
     values[SEED_NAME] = namespace.get(SEED_NAME)
     return values
 
@@ -195,6 +195,74 @@ def _assigned_names(source: str) -> list[str]:
 
     visit(ast.parse(source))
     return names
+
+
+def _statements(source: str):
+    """[(names used anywhere, names defined at the top level, names imported)] per top-level
+    statement of a cell (IPython syntax allowed); None if the cell cannot be parsed."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return None
+    out = []
+    for stmt in tree.body:
+        used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        imported = {(a.asname or a.name).split(".")[0] for n in ast.walk(stmt)
+                    if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        defined = set(_assigned_names(ast.unparse(stmt))) - imported
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(stmt.name)
+            used.add(stmt.name)
+        out.append((used, defined, imported))
+    return out
+
+
+def independent_tests(nb) -> set[str]:
+    """Grade ids of the test cells that cannot depend on the parameters.
+
+    A conservative analysis of names, statement by statement: a statement that mentions
+    (anywhere, function bodies included) a name the parameter cell assigns, or a name tainted
+    by such a statement, is tainted, and so is every name it defines or mentions (it may have
+    changed them), imported modules and builtins excepted; repeated until nothing changes. A
+    test cell with a tainted statement, or one that cannot be parsed, depends on the
+    parameters. Only the other test cells are left out of a variant's run: their reference is
+    the default variant's.
+    """
+    import builtins
+
+    i = parameter_cell(nb)
+    if i is None:
+        return set()
+    tainted = set(_assigned_names(nb.cells[i].source)) | {SEED_NAME}
+    cells = {j: _statements(c.source) for j, c in enumerate(nb.cells)
+             if c.cell_type == "code" and j != i}
+    modules = set(dir(builtins)) | {name for stmts in cells.values() if stmts
+                                    for _, _, imported in stmts for name in imported}
+    tainted -= modules
+    dependent = {j for j, stmts in cells.items() if stmts is None}
+    changed = True
+    while changed:
+        changed = False
+        for j, stmts in cells.items():
+            for used, defined, _ in stmts or ():
+                if used & tainted:
+                    dependent.add(j)
+                    new = (defined | used) - modules - tainted
+                    if new:
+                        tainted |= new
+                        changed = True
+    return {grade_id(nb.cells[j]) for j in cells if j not in dependent and is_test(nb.cells[j])}
+
+
+def _pruned(nb, skip: set[str]):
+    """`nb` with the source of the test cells `skip` emptied (cells and indices unchanged)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if grade_id(cell) in skip:
+            cell.source = "pass  # parameter-independent test: its reference is the default variant's"
+    return nb
 
 
 # ----------------------------------------------------------------------------- quoting in markdown
@@ -458,10 +526,13 @@ def release_variants(course: Course, assignment: str, roster: str | os.PathLike,
     cache = course.work(assignment) / "variant_cache"
     work: list[_Job] = []
     table: dict = {"students": {}, "dependent": {}, "grader_version": __version__}
+    skip = {stem: independent_tests(graded) for stem, graded in stems.items()}
+    table["independent"] = {stem: sorted(gids) for stem, gids in skip.items()}
     for sid in students:
         entry = {"id": sid, "seed": seeds[sid], "notebooks": {}}
         for stem, graded in stems.items():
-            nb_bytes = nbformat.writes(instrument(with_seed(graded, seeds[sid]))).encode()
+            nb_bytes = nbformat.writes(instrument(_pruned(with_seed(graded, seeds[sid]),
+                                                          skip[stem]))).encode()
             digest = hashlib.sha256(f"{__version__}\0{limits.runner}\0".encode() + nb_bytes).hexdigest()[:24]
             entry["notebooks"][stem] = digest
             if not (cache / digest / "run.json").is_file():
@@ -486,8 +557,14 @@ def release_variants(course: Course, assignment: str, roster: str | os.PathLike,
             forkserver.shutdown()
     if todo:
         log(f"[variants] {assignment}: {len(todo)} reference run(s) in {time.monotonic() - start:.1f} s")
+    start = time.monotonic()
     _store(course, assignment, manifest, stems, table, cache)
+    log(f"[variants] {assignment}: every variant's references checked and stored in "
+        f"{time.monotonic() - start:.1f} s; parameter-dependent checks: "
+        + "; ".join(f"{stem}: {', '.join(names) or 'none'}" for stem, names in table["dependent"].items()))
+    start = time.monotonic()
     _write_student_notebooks(course, assignment, table, exchange, course_id, log)
+    log(f"[variants] {assignment}: notebooks written in {time.monotonic() - start:.1f} s")
     return table
 
 
@@ -566,16 +643,16 @@ def _store(course: Course, assignment: str, manifest: dict, stems: dict, table: 
             problems = adjust_reference(records, hardened)
             if problems:
                 raise CourseError(f"{label}: the solution fails its own test: {problems[0]}")
-            described = _describe(label, original, records, info["points"])
-            if described["cells"] != info["cells"]:
+            skipped = set(table["independent"][stem])
+            ran = {tuple(k) for gid, keys in info["cells"].items() if gid not in skipped for k in keys}
+            described = _describe(label, original, {**default, **records}, info["points"])
+            if described["cells"] != info["cells"] or set(records) != ran:
                 raise CourseError(f"{label}: this variant runs other checks than the default "
                                   "variant; every variant must call the same checks in the same cells")
-            for key, rec in default.items():
-                if rec.kind == "between":
-                    continue
-                other = records.get(key)
-                if other is None or not checks.compare(rec, other).passed \
-                        or not checks.compare(other, rec).passed:
+            for key, other in records.items():
+                rec = default[key]
+                if rec.kind != "between" and not (checks.compare(rec, other).passed
+                                                  and checks.compare(other, rec).passed):
                     dependent.add(key[0])
             dest = ref_root / stem / "variants" / digest
             if not dest.exists():
@@ -698,8 +775,9 @@ def for_student(ref, student_key: str):
         return new
     for stem, digest in entry["notebooks"].items():
         nbref = ref.notebooks[stem]
-        records = dict(_records(str(state.root / stem / "variants" / digest / "records"),
-                                _hardened(nbref)))
+        # the checks of parameter-independent test cells did not run: the default's reference
+        records = {**nbref.records, **_records(str(state.root / stem / "variants" / digest / "records"),
+                                               _hardened(nbref))}
         new.notebooks[stem] = NotebookRef(stem, with_seed(nbref.source, entry["seed"]),
                                           with_seed(nbref.release, entry["seed"]), records, nbref.info)
     return new
