@@ -209,13 +209,42 @@ def _statements(source: str):
     out = []
     for stmt in tree.body:
         used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        changed = _mutated(stmt)
         imported = {(a.asname or a.name).split(".")[0] for n in ast.walk(stmt)
                     if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
         defined = set(_assigned_names(ast.unparse(stmt))) - imported
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined.add(stmt.name)
             used.add(stmt.name)
-        out.append((used, defined, imported))
+        out.append((used, defined | changed, imported))
+    return out
+
+
+def _root(node) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _mutated(stmt) -> set[str]:
+    """Names a statement may change without rebinding them: objects passed to a call, objects
+    whose method is called, and the roots of attribute and item assignments."""
+    out: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Call):
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if _root(arg):
+                    out.add(_root(arg))
+            if isinstance(node.func, ast.Attribute) and _root(node.func.value):
+                out.add(_root(node.func.value))
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.Delete, ast.With)):
+            targets = (node.targets if isinstance(node, (ast.Assign, ast.Delete)) else
+                       [i.optional_vars for i in node.items if i.optional_vars] if isinstance(node, ast.With)
+                       else [node.target])
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, (ast.Attribute, ast.Subscript)) and _root(sub):
+                        out.add(_root(sub))
     return out
 
 
@@ -224,8 +253,9 @@ def independent_tests(nb) -> set[str]:
 
     A conservative analysis of names, statement by statement: a statement that mentions
     (anywhere, function bodies included) a name the parameter cell assigns, or a name tainted
-    by such a statement, is tainted, and so is every name it defines or mentions (it may have
-    changed them), imported modules and builtins excepted; repeated until nothing changes. A
+    by such a statement, is tainted, and so is every name it defines or may have changed (an
+    object passed to a call or whose method it calls, the root of an attribute or item
+    assignment), imported modules and builtins excepted; repeated until nothing changes. A
     test cell with a tainted statement, or one that cannot be parsed, depends on the
     parameters. Only the other test cells are left out of a variant's run: their reference is
     the default variant's.
@@ -249,7 +279,7 @@ def independent_tests(nb) -> set[str]:
             for used, defined, _ in stmts or ():
                 if used & tainted:
                     dependent.add(j)
-                    new = (defined | used) - modules - tainted
+                    new = defined - modules - tainted
                     if new:
                         tainted |= new
                         changed = True

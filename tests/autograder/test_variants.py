@@ -7,6 +7,7 @@ submissions; the unit tests cover seeds, the roster and the parameter cell.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -72,7 +73,7 @@ def test_parameter_cell_is_checked_and_seeded():
     with pytest.raises(CourseError, match="locked code cell"):
         variants.check_parameter_cell(bad, "fx")
     templated = variants.with_seed(nb, 3)
-    templated.cells[3].source = "{{ nope }}"
+    _cell(templated, "part_a").source = "{{ nope }}"
     with pytest.raises(CourseError, match="nope"):
         variants.render_default_variant(templated, "fx")
 
@@ -102,6 +103,10 @@ def course(tmp_path_factory):
             os.environ[variants.SECRET_ENV] = old
 
 
+def _cell(nb, gid):
+    return next(c for c in nb.cells if variants.grade_id(c) == gid)
+
+
 def _student_nb(course, student):
     path = variants.variant_folder(course, student, "fx_variant") / "fx_variant.ipynb"
     return nbformat.read(path, as_version=4)
@@ -119,12 +124,13 @@ def test_release_writes_one_variant_per_student(course):
     for s, nb in nbs.items():
         assert variants.seed_of(nb) == variants.derive_seed(SECRET.encode(), "fx_variant", s)
         assert table["students"][s]["seed"] == variants.seed_of(nb)
-        part_a = nb.cells[3].source                           # quotes this student's values
+        part_a = _cell(nb, "part_a").source                   # quotes this student's values
         assert variants._pmatrix(values[s]["w"]) in part_a and "{{" not in part_a
         assert f"$b = {variants._num(values[s]['b'])}$" in part_a
-    assert r"w = \begin{pmatrix} 1 \\ -2 \\ 0.5 \end{pmatrix}" in default.cells[3].source
+    assert r"w = \begin{pmatrix} 1 \\ -2 \\ 0.5 \end{pmatrix}" in _cell(default, "part_a").source
     assert set(table["dependent"]["fx_variant"]) >= {"fxv.hidden.s", "fxv.hidden.a", "fxv.hidden.scale_w"}
     assert "fxv.hidden.scale_fixed" not in table["dependent"]["fx_variant"]
+    assert table["independent"]["fx_variant"] == ["test_scale"]     # not rerun per variant
     assert any("3 reference run(s) to do" in line for line in logs)
     assert any("0 reference run(s) to do, 3 cached" in line for line in again)   # cached
 
@@ -193,7 +199,7 @@ def test_grading_uses_each_students_own_variant_and_flags_copies(course):
     carol = results["carol"]
     part_a = {c["name"]: c["passed"] for c in carol["notebooks"]["fx_variant"]["test_by_hand"]["checks"]}
     assert not part_a["fxv.hidden.s"] and not part_a["fxv.hidden.a"]
-    assert carol["notebooks"]["fx_variant"]["test_by_hand"]["score"] <= 0.25
+    assert carol["notebooks"]["fx_variant"]["test_by_hand"]["score"] <= 0.5
     assert carol["notebooks"]["fx_variant"]["test_scale"]["score"] == 2.0       # her own code
     assert any("COPIED?" in f and "alice" in f for f in carol["flags"]), carol["flags"]
     dave = results["dave"]
@@ -271,3 +277,24 @@ def test_release_and_grade_on_a_dask_cluster(course, tmp_path, monkeypatch):
             log=lambda *a: None)}
     assert results["alice"]["score"] == 4.0 and results["alice"]["worker"]
     assert any("COPIED?" in f and "alice" in f for f in results["bob"]["flags"]), results["bob"]
+
+
+def test_only_test_cells_that_cannot_see_the_parameters_are_left_out():
+    nb = nbformat.read(FIXTURES / "fx_variant" / "fx_variant.ipynb", as_version=4)
+    assert variants.independent_tests(nb) == {"test_scale"}
+
+    def variant_of(helper_code: str, test_code: str):
+        changed = copy.deepcopy(nb)
+        for cell in changed.cells:
+            if variants.grade_id(cell) == "scale":
+                cell.source = helper_code + "\n" + cell.source
+            if variants.grade_id(cell) == "test_scale":
+                cell.source += "\n" + test_code
+        return variants.independent_tests(changed)
+
+    assert variant_of("box = [1.0]\nother = [2.0]", "_ = other") == {"test_scale"}
+    for sneaky in ("box = []\nbox.append(w)",           # an object changed by a method call
+                   "box = {}\nbox['k'] = b",            # an item assignment
+                   "import math\nbox = []\nmath.fsum(box)\nlen(box, x)",  # passed to a call with x
+                   "def f():\n    return x\nbox = f"):  # a function body reading a parameter
+        assert variant_of(sneaky, "_ = box") == set(), sneaky
