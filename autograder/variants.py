@@ -182,12 +182,13 @@ def parameter_values(nb, seed: int | None = None, label: str = "notebook") -> di
 
 
 def _assigned_names(source: str) -> list[str]:
-    """Names the cell assigns (anywhere outside function and class bodies), in order."""
+    """Names the cell assigns (anywhere outside function, class and comprehension scopes), in order."""
     names: list[str] = []
 
     def visit(node) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+                                  ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 continue
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store) and child.id not in names:
                 names.append(child.id)
@@ -208,7 +209,7 @@ def _statements(source: str):
         return None
     out = []
     for stmt in tree.body:
-        used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        used = _free_names(stmt)
         changed = _mutated(stmt)
         imported = {(a.asname or a.name).split(".")[0] for n in ast.walk(stmt)
                     if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
@@ -226,11 +227,49 @@ def _root(node) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _free_names(node) -> set[str]:
+    """Names a statement reads from outside: a function's own parameters and locals left out."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        args = node.args
+        local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                 *([args.vararg] if args.vararg else []),
+                                 *([args.kwarg] if args.kwarg else [])]}
+        body = node.body if isinstance(node.body, list) else [node.body]
+        declared = {n for b in body for sub in ast.walk(b) if isinstance(sub, (ast.Global, ast.Nonlocal))
+                    for n in sub.names}
+        local |= {sub.id for b in body for sub in ast.walk(b)
+                  if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)} - declared
+        inner = set().union(*(_free_names(b) for b in body), *(
+            _free_names(d) for d in [*args.defaults, *args.kw_defaults] if d is not None))
+        names = inner - local
+        if not isinstance(node, ast.Lambda):
+            names |= set().union(*(_free_names(d) for d in node.decorator_list)) if node.decorator_list else set()
+        return names
+    if isinstance(node, ast.Name):
+        return {node.id}
+    return set().union(*(_free_names(child) for child in ast.iter_child_nodes(node)))
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp,
+           ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _walk_scope(node):
+    """`ast.walk` that does not enter nested function, class or comprehension scopes (what they
+    change is their own locals; a function's reads of globals count where it is used)."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, _SCOPES):
+            yield from _walk_scope(child)
+
+
 def _mutated(stmt) -> set[str]:
     """Names a statement may change without rebinding them: objects passed to a call, objects
     whose method is called, and the roots of attribute and item assignments."""
     out: set[str] = set()
-    for node in ast.walk(stmt):
+    if isinstance(stmt, _SCOPES):     # defining a function or a class changes nothing else
+        return out
+    for node in _walk_scope(stmt):
         if isinstance(node, ast.Call):
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 if _root(arg):
@@ -265,7 +304,10 @@ def independent_tests(nb) -> set[str]:
     i = parameter_cell(nb)
     if i is None:
         return set()
-    tainted = set(_assigned_names(nb.cells[i].source)) | {SEED_NAME}
+    own = _statements(nb.cells[i].source) or []
+    # everything the parameter cell defines, its functions included (they may read the data)
+    tainted = set(_assigned_names(nb.cells[i].source)) | {SEED_NAME} | {
+        name for _, defined, _ in own for name in defined}
     cells = {j: _statements(c.source) for j, c in enumerate(nb.cells)
              if c.cell_type == "code" and j != i}
     modules = set(dir(builtins)) | {name for stmts in cells.values() if stmts

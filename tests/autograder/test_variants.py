@@ -298,3 +298,17 @@ def test_only_test_cells_that_cannot_see_the_parameters_are_left_out():
                    "import math\nbox = []\nmath.fsum(box)\nlen(box, x)",  # passed to a call with x
                    "def f():\n    return x\nbox = f"):  # a function body reading a parameter
         assert variant_of(sneaky, "_ = box") == set(), sneaky
+
+
+@requires_bwrap()
+def test_variants_can_go_to_nbgraders_exchange(course, tmp_path):
+    course, table, _, _ = course
+    variants._write_student_notebooks(course, "fx_variant", table, tmp_path, "course101", lambda *a: None)
+    outbound = tmp_path / "course101" / "outbound" / "fx_variant" / "fx_variant.ipynb"
+    assert variants.seed_of(nbformat.read(outbound, as_version=4)) is None       # the default
+    for s in ROSTER:
+        nb = nbformat.read(tmp_path / "course101" / "variants" / "fx_variant" / s / "fx_variant.ipynb",
+                           as_version=4)
+        assert variants.seed_of(nb) == table["students"][s]["seed"]
+    with pytest.raises(CourseError, match="--course-id"):
+        variants._write_student_notebooks(course, "fx_variant", table, tmp_path, None, lambda *a: None)
