@@ -48,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel-map", action="append", default=[], metavar="KERNEL",
                    help="run notebooks whose kernelspec is KERNEL with the grader's Python (a Python "
                         "kernel of any name needs none; repeatable)")
+    p.add_argument("--variants", default=None, metavar="ROSTER.csv",
+                   help="one variant per student of the roster (column 'id'): own numbers, own "
+                        "reference answers (see 'Per-student variants' on the instructors' page)")
+    p.add_argument("--exchange", default=None, metavar="DIR",
+                   help="with --variants: write the students' notebooks into nbgrader's exchange")
+    p.add_argument("--course-id", default=None, help="with --exchange: nbgrader's course id")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="with --variants: parallel sandboxes for the reference runs")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="with --variants: run the variants' reference answers on this Dask cluster")
     limits_opts(p)
 
     p = sub.add_parser("collect", help="import submissions from per-student zip files or nbgrader's exchange")
@@ -107,10 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "release":
             from autograder.release import release
 
+            kwargs = dict(source_dir=args.source, limits=_limits(args),
+                          determinism=not args.no_determinism_check, due=args.due,
+                          kernel_map=args.kernel_map)
             try:
-                release(course, check_name("assignment", args.assignment), source_dir=args.source,
-                        limits=_limits(args), determinism=not args.no_determinism_check, due=args.due,
-                        kernel_map=args.kernel_map)
+                if args.variants:
+                    from autograder.variants import release_variants
+
+                    release_variants(course, check_name("assignment", args.assignment), args.variants,
+                                     jobs=args.jobs, scheduler=args.scheduler, exchange=args.exchange,
+                                     course_id=args.course_id, **kwargs)
+                elif args.exchange or args.scheduler:
+                    raise CourseError("--exchange and --scheduler of `release` go with --variants ROSTER.csv")
+                else:
+                    release(course, check_name("assignment", args.assignment), **kwargs)
             except BaseException:
                 if course_created and not any(course.root.iterdir()):
                     course.root.rmdir()          # a failed release leaves no empty course behind

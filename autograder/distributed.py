@@ -161,6 +161,9 @@ def grade_task(bundle: dict, job: dict, limits) -> dict:
         with tempfile.TemporaryDirectory(prefix="autograder-task-") as tmp:
             course, submitted = _materialise(Path(tmp), bundle, job)
             ref = load_reference(course, bundle["assignment"])
+            from autograder.variants import for_student
+
+            ref = for_student(ref, job["student_id"])   # the worker's folder name is not the student's
             sub = Submission(_FOLDER, job["assignment"], submitted, sorted(job["files"]))
             result = grade_submission(sub, ref, limits, slot=slot)
             # the row belongs to the student, not to the worker's fixed folder name

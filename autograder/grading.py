@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import __version__
+from autograder import __version__, variants
 from autograder.course import Course, CourseError
 from autograder.asserts import adjust_reference
 from autograder.rebuild import (InvalidNotebook, grade_id, is_answer, parse_submission, rebuild,
@@ -76,7 +76,9 @@ def load_reference(course: Course, assignment: str) -> Reference:
                                       records, info)
     config_path = course.source(assignment) / "autograder.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    return Reference(assignment, manifest, notebooks, config, course.release(assignment))
+    from autograder.variants import attach
+
+    return attach(Reference(assignment, manifest, notebooks, config, course.release(assignment)), root)
 
 
 def _empty_cells(nbref: NotebookRef, message: str) -> dict:
@@ -207,7 +209,9 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         raise OSError(sub.problem)
     if sub.rejected:
         return rejected_result(sub, ref, sub.rejected)
+    ref = variants.for_student(ref, sub.key_name)    # issue 27: the student's own variant
     result = _base_result(sub, ref, sub.key(ref))
+    result["flags"].extend(variants.flags(ref))
     statuses = []
     weak = force_weak or not bwrap_status()[0]
     for stem, nbref in ref.notebooks.items():
@@ -244,6 +248,7 @@ def grade_submission(sub: Submission, ref: Reference, limits: Limits, scratch: P
         if run.received.problems:
             flags.append(f"{len(run.received.problems)} unreadable or conflicting record(s) ignored")
         result["notebooks"][stem] = _judge(nbref, run.records, run.log, built.cell_ids)
+        variants.after_judge(ref, stem, student_nb, run.records, result)
     if weak:
         result["flags"].insert(0, "WEAK SANDBOX (no bwrap): " + bwrap_status()[1])
     result["status"] = max(statuses, key=_WORST.__getitem__) if statuses else "invalid notebook"

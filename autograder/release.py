@@ -333,6 +333,9 @@ def _release(course: Course, assignment: str, src: Path, kernels: dict, *, limit
     if proc.returncode != 0:
         raise CourseError(f"nbgrader generate_assignment failed for {assignment!r}:\n"
                           + (proc.stdout + proc.stderr)[-3000:])
+    from autograder.variants import render_release
+
+    render_release(course, assignment)   # issue 27: markdown quotes the default variant's values
     if due is not None:
         from autograder.late import set_due_date
 

@@ -80,7 +80,10 @@ def student_notebook(source: Path | str | nbformat.NotebookNode) -> nbformat.Not
     resources: dict = {}
     for pre in _preprocessors():
         nb, resources = pre.preprocess(nb, resources)
-    return nb
+    from autograder.variants import render_default_variant
+
+    # per-student variants (issue 27): the markdown quotes the default variant's values
+    return render_default_variant(nb, getattr(source, "name", "notebook"))
 
 
 def _setup_module():

@@ -98,6 +98,78 @@ MUTATIONS = [
             "    return dense(A, W, b)\n"
         ),
     },
+    # one bug costs one part: Part D is graded with nnkit's ReLU and dense layer substituted,
+    # so a broken or missing earlier part costs that part only
+    {
+        "name": "dense_not_written",
+        "cell": "dense",
+        "source": (
+            "def dense(A, W, b):\n"
+            "    raise NotImplementedError()\n"
+        ),
+        "scores": {"test_dense": 0, "test_forward": 4.0},
+    },
+    {
+        "name": "relu_in_place",     # changes its input: the activations of the caller vanish
+        "cell": "relu",
+        "source": (
+            "def relu(z):\n"
+            "    z[z < 0] = 0.0\n"
+            "    return z\n"
+        ),
+        "scores": {"test_relu": 0, "test_forward": 4.0},
+    },
+    {
+        "name": "by_hand_as_column_vectors",   # right numbers, shapes (3, 1): only the shape checks fail
+        "cell": "forward_by_hand",
+        "source": (
+            "z1 = np.array([[-0.5], [3.5], [1.0]])\n"
+            "a1 = np.array([[0.0], [3.5], [1.0]])\n"
+            "z2 = np.array([-1.0])\n"
+            "y_hat = np.array([-1.0])\n"
+        ),
+    },
+    {
+        "name": "forward_pops_the_last_layer",   # params.pop() empties the caller's list
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    W_last, b_last = params.pop()\n"
+            "    A = X\n"
+            "    for W, b in params:\n"
+            "        A = relu(dense(A, W, b))\n"
+            "    return dense(A, W_last, b_last)\n"
+        ),
+    },
+    {
+        "name": "dense_loops_over_rows",   # right values, but an empty batch gives shape (0,)
+        "cell": "dense",
+        "source": (
+            "def dense(A, W, b):\n"
+            "    return np.array([W @ a + b for a in A])\n"
+        ),
+        "hidden_only": "the visible batch is not empty",
+    },
+    {
+        "name": "relu_leaky",       # a leaky ReLU is another activation
+        "cell": "relu",
+        "source": (
+            "def relu(z):\n"
+            "    return np.where(z > 0, z, 0.01 * z)\n"
+        ),
+    },
+    {
+        "name": "forward_uses_the_global_params",   # ignores its argument
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    A = X\n"
+            "    for W, b in params_check[:-1]:\n"
+            "        A = relu(dense(A, W, b))\n"
+            "    W, b = params_check[-1]\n"
+            "    return dense(A, W, b)\n"
+        ),
+    },
     {
         "name": "hardcode",
         "cell": "forward",
@@ -107,6 +179,29 @@ MUTATIONS = [
             "    if len(params) == 2:\n"
             "        return np.array([[3.5], [-5.5]])\n"
             "    return np.zeros((X.shape[0], params[-1][0].shape[0]))\n"
+        ),
+    },
+]
+
+
+# valid answers written differently: each must score full marks
+VARIANTS = [
+    {
+        "name": "relu_with_where",
+        "cell": "relu",
+        "source": (
+            "def relu(z):\n"
+            "    return np.where(z > 0, z, 0.0)\n"
+        ),
+    },
+    {
+        "name": "forward_recursive",
+        "cell": "forward",
+        "source": (
+            "def forward(X, params):\n"
+            "    if len(params) == 1:\n"
+            "        return dense(X, *params[0])\n"
+            "    return forward(relu(dense(X, *params[0])), params[1:])\n"
         ),
     },
 ]

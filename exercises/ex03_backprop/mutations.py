@@ -29,7 +29,7 @@ MUTATIONS = [
         "source": (
             "# delta2 = 2 (y - y_hat): the sign of every gradient flipped\n"
             "y_hat = np.array([1.5])\n"
-            "L = 0.25\n"
+            "loss = 0.25\n"
             "delta2 = np.array([1.0])\n"
             "dW2 = np.array([[0.0, 2.0]])\n"
             "db2 = np.array([1.0])\n"
@@ -43,7 +43,7 @@ MUTATIONS = [
         "cell": "backprop_by_hand",
         "source": (
             "y_hat = np.array([1.5])\n"
-            "L = 0.25\n"
+            "loss = 0.25\n"
             "delta2 = np.array([-1.0])\n"
             "dW2 = np.array([[0.0, -2.0]])\n"
             "db2 = np.array([-1.0])\n"
@@ -101,6 +101,27 @@ MUTATIONS = [
         "cell": "backward",
         "source": _backward(dZ1="dA1 * (dA1 > 0)"),
     },
+    {   # one bug costs one part: Part C's checks draw dL/dY_hat themselves, mse_grad is not needed
+        "name": "mse_grad_not_written",
+        "cell": "mse_grad",
+        "source": "def mse_grad(Y_hat, Y):\n    raise NotImplementedError()\n",
+        "scores": {"test_mse_grad": 0, "test_backward": 5.0},
+    },
+    {
+        "name": "mse_grad_in_place",     # Y_hat -= Y changes the caller's predictions
+        "cell": "mse_grad",
+        "source": "def mse_grad(Y_hat, Y):\n    Y_hat -= Y\n    return 2.0 * Y_hat / Y_hat.size\n",
+    },
+    {
+        "name": "backward_clips_the_cached_z1",   # changes the cache in place
+        "cell": "backward",
+        "source": _backward(dZ1="dA1 * (np.maximum(Z1, 0.0, out=Z1) > 0)"),
+    },
+    {
+        "name": "relu_derivative_one_at_zero",     # ReLU'(0) is 0 in this notebook
+        "cell": "backward",
+        "source": _backward(dZ1="dA1 * (Z1 >= 0)"),
+    },
     {
         "name": "hardcode",
         "cell": "mse_grad",
@@ -112,4 +133,12 @@ MUTATIONS = [
             "    return np.zeros_like(Y_hat)\n"
         ),
     },
+]
+
+
+# valid answers written differently: each must score full marks
+VARIANTS = [
+    {"name": "backward_with_einsum_and_where", "cell": "backward",
+     "source": _backward(dW2="np.einsum('nk,nh->kh', dZ2, A1)", dZ1="np.where(Z1 > 0, dA1, 0.0)",
+                         dW1="np.einsum('nh,nd->hd', dZ1, X)")},
 ]

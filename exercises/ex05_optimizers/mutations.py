@@ -43,8 +43,8 @@ MUTATIONS = [
         "name": "momentum_wrong_sign",
         "cell": "momentum_step",
         "source": (
-            "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
-            "    v_new = gamma * v + lr * grad\n"
+            "def momentum_step(theta, grad, v, lr, mu=0.9):\n"
+            "    v_new = mu * v + lr * grad\n"
             "    return theta + v_new, v_new\n"
         ),
     },
@@ -52,8 +52,8 @@ MUTATIONS = [
         "name": "momentum_decays_the_new_gradient",
         "cell": "momentum_step",
         "source": (
-            "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
-            "    v_new = gamma * (v + lr * grad)\n"
+            "def momentum_step(theta, grad, v, lr, mu=0.9):\n"
+            "    v_new = mu * (v + lr * grad)\n"
             "    return theta - v_new, v_new\n"
         ),
     },
@@ -61,8 +61,8 @@ MUTATIONS = [
         "name": "momentum_updates_theta_in_place",
         "cell": "momentum_step",
         "source": (
-            "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
-            "    v_new = gamma * v + lr * grad\n"
+            "def momentum_step(theta, grad, v, lr, mu=0.9):\n"
+            "    v_new = mu * v + lr * grad\n"
             "    theta -= v_new\n"
             "    return theta, v_new\n"
         ),
@@ -130,6 +130,36 @@ MUTATIONS = [
         "cell": "lr_sweep",
         "source": _sweep(theta0="theta0 * 0.5 ** len(lrs)"),
     },
+    {   # one bug costs one part: Part D is graded with the reference gradient_descent
+        "name": "gd_not_written",
+        "cell": "gradient_descent",
+        "source": "def gradient_descent(loss_and_grad, theta0, lr, steps):\n    raise NotImplementedError()\n",
+        "scores": {"test_gradient_descent": 0, "test_lr_sweep": 1.625},   # all but the net_* answers, made with it
+    },
+    {
+        "name": "momentum_ignores_mu",      # the default 0.9 is used whatever mu is passed
+        "cell": "momentum_step",
+        "source": (
+            "def momentum_step(theta, grad, v, lr, mu=0.9):\n"
+            "    v_new = 0.9 * v + lr * grad\n"
+            "    return theta - v_new, v_new\n"
+        ),
+    },
+    {
+        "name": "sweep_uses_the_global_rates",     # ignores its argument lrs
+        "cell": "lr_sweep",
+        "source": _SWEEP.replace("for lr in lrs])", "for lr in learning_rates])").replace("zip(lrs, curves)", "zip(learning_rates, curves)").format(**_RIGHT_SWEEP),
+    },
+    {
+        "name": "diverged_in_the_order_of_lrs",
+        "cell": "lr_sweep",
+        "source": _SWEEP.replace("sorted(diverged)", "diverged").format(**_RIGHT_SWEEP),
+    },
+    {
+        "name": "adam_eps_inside_the_root",
+        "cell": "adam_step",
+        "source": _adam().replace("np.sqrt(s_hat) + eps", "np.sqrt(s_hat + eps)"),
+    },
     {
         "name": "hardcode",
         "cell": "lr_sweep",
@@ -138,9 +168,9 @@ MUTATIONS = [
             "    # the visible answers typed in\n"
             "    curves = np.full((len(lrs), steps + 1), 10.0)\n"
             "    if 1.5 in lrs:\n"
-            "        return curves, 0.5, [1.5]\n"
+            "        return curves, 0.5, [1.02, 1.5]\n"
             "    if 0.03 in lrs:\n"
-            "        return curves, 0.001, [0.03]\n"
+            "        return curves, 0.019, [0.03]\n"
             "    return curves, 0.1, [1.0]\n"
             "\n\n"
             "net_curves, fastest_lr, diverged_lrs = lr_sweep(net_loss_and_grad, theta_net0, learning_rates, 300)\n"
@@ -148,16 +178,26 @@ MUTATIONS = [
     },
 ]
 
-# Valid answers that must score full marks: PyTorch's convention of momentum (the velocity
-# without the learning rate), which gives the same parameters at every step.
+# Valid answers that must score full marks: the conventions of momentum that the instructions
+# accept (PyTorch's velocity without the learning rate, and the velocity with the opposite sign),
+# which give the same parameters at every step.
 VARIANTS = [
     {
         "name": "momentum_pytorch_convention",
         "cell": "momentum_step",
         "source": (
-            "def momentum_step(theta, grad, v, lr, gamma=0.9):\n"
-            "    v_new = gamma * v + grad\n"
+            "def momentum_step(theta, grad, v, lr, mu=0.9):\n"
+            "    v_new = mu * v + grad\n"
             "    return theta - lr * v_new, v_new\n"
+        ),
+    },
+    {
+        "name": "momentum_negative_velocity",
+        "cell": "momentum_step",
+        "source": (
+            "def momentum_step(theta, grad, v, lr, mu=0.9):\n"
+            "    v_new = mu * v - lr * grad\n"
+            "    return theta + v_new, v_new\n"
         ),
     },
 ]

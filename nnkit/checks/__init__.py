@@ -492,6 +492,51 @@ def section(name: str):
         print(f"{SECTION_MARK} {name!r} stopped: {_check_hints.describe_error(exc)}", file=sys.stderr)
 
 
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def substitute(namespace: dict, **replacements: Any):
+    """Test a later part on its own: bind names of `namespace` to reference implementations.
+
+    A hidden test of Part B whose function calls the student's Part A runs it with the
+    reference Part A instead, so that a bug in Part A costs Part A only (the CS231n way: each
+    part is tested on its own)::
+
+        ### BEGIN HIDDEN TESTS
+        def _reference_sigmoid(z):
+            ...
+        with checks.substitute(globals(), sigmoid=_reference_sigmoid):
+            checks.check_close("ex02.hidden.sigmoid_prime", checks.call("ex02.hidden.sigmoid_prime",
+                                                                         sigmoid_prime, z))
+        ### END HIDDEN TESTS
+
+    `namespace` is the dict where the student's functions look names up: ``globals()`` in a
+    notebook cell (a function defined in the notebook reads its globals at call time). Every
+    name in `replacements` is bound for the duration of the block, and afterwards each one is
+    put back exactly as it was: its old value, or no binding at all if it had none, also when
+    the block raises and when the code in the block rebound the name itself. Yields
+    `namespace`. Names must be identifiers (``sigmoid``, not ``np.exp``).
+    """
+    if not isinstance(namespace, dict):
+        raise TypeError(f"checks.substitute needs the namespace dict (pass globals()), got "
+                        f"{type(namespace).__name__}")
+    bad = [name for name in replacements if not name.isidentifier()]
+    if bad:
+        raise ValueError(f"checks.substitute: {bad} are not plain names; substitute a name the "
+                         "student's code looks up (a function or a variable of the notebook)")
+    saved = {name: namespace.get(name, _MISSING) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield namespace
+    finally:
+        for name, old in saved.items():
+            if old is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = old
+
+
 install_hints = _check_hints.install_hints
-__all__ += ["call", "install_hints", "section", "SECTION_MARK"]
+__all__ += ["call", "install_hints", "section", "substitute", "SECTION_MARK"]
 install_hints()  # in Jupyter: NumPy errors raised anywhere in the notebook come with a hint

@@ -233,3 +233,47 @@ def test_scalars_keep_their_shape(record_dir):
     checks.check_close("t.scalar", 1.5)
     records, _ = checks.load_records(record_dir)
     assert records[("t.scalar", 0)].value.shape == ()
+
+
+# ---------------------------------------------------------------- substitute
+def test_substitute_rebinds_for_the_block_and_restores():
+    ns = {}
+    exec("def part_a(x):\n    return x + 1\n\ndef part_b(x):\n    return 2 * part_a(x)\n", ns)
+    original = ns["part_a"]
+    assert ns["part_b"](1) == 4
+    with checks.substitute(ns, part_a=lambda x: x + 10, extra=5) as bound:
+        assert bound is ns
+        assert ns["part_b"](1) == 22          # the later part sees the reference earlier part
+        assert ns["extra"] == 5
+    assert ns["part_a"] is original and "extra" not in ns
+    assert ns["part_b"](1) == 4
+
+
+def test_substitute_restores_after_an_error_and_a_rebinding_inside():
+    ns = {"f": 1}
+    with pytest.raises(ZeroDivisionError):
+        with checks.substitute(ns, f=2, g=3):
+            ns["f"] = 99      # the code under test rebinds the name itself
+            ns["g"] = 98
+            1 / 0
+    assert ns == {"f": 1}
+
+
+def test_substitute_refuses_bad_arguments():
+    with pytest.raises(TypeError, match="globals"):
+        with checks.substitute(object(), f=1):
+            pass
+    with pytest.raises(ValueError, match="plain names"):
+        with checks.substitute({}, **{"np.exp": 1}):
+            pass
+
+
+def test_substitute_works_on_notebook_globals():
+    """A cell's function defined at the top level reads the module's globals at call time."""
+    import types
+
+    mod = types.ModuleType("notebook")
+    exec("def a():\n    return 'student'\n\ndef b():\n    return a() + '!'\n", mod.__dict__)
+    with checks.substitute(mod.__dict__, a=lambda: "reference"):
+        assert mod.b() == "reference!"
+    assert mod.b() == "student!"
