@@ -319,12 +319,18 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     if value.shape != expected.shape:
         return False, head + _check_hints.shape_message(value.shape, expected.shape) + tail
 
+    strict = not params.get("loose_dtype")  # plain nbgrader asserts compare like `==`
+    if strict and _kind_class(value) != _kind_class(expected):
+        return False, head + _kind_message(value.dtype, expected.dtype) + tail
     numeric = "biufc"
     if kind == "equal":
         if (value.dtype.kind in numeric) != (expected.dtype.kind in numeric):
             return False, head + (f"got {value.dtype} data, expected "
                                   f"{'numbers' if expected.dtype.kind in numeric else 'text'}.") + tail
-        bad = value != expected
+        if value.dtype.kind in "fc" or expected.dtype.kind in "fc":
+            bad = ~_exactly_equal(value, expected)   # NaN equals NaN, and only NaN
+        else:
+            bad = value != expected
         if not np.any(bad):
             return True, f"Check {name!r} passed."
         i = int(np.flatnonzero(np.ravel(bad))[0])
@@ -340,11 +346,13 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     v = value.astype(np.complex128 if "c" in (value.dtype.kind, expected.dtype.kind) else np.float64)
     e = expected.astype(v.dtype)
     with np.errstate(all="ignore"):
-        diff = np.abs(v - e)
-        allowed = atol + rtol * np.abs(e)
-        both_nan = np.isnan(v) & np.isnan(e)
-        same_inf = np.isinf(v) & np.isinf(e) & (v == e)
-        ok = (diff <= allowed) | both_nan | same_inf
+        # Entries where either side is infinite or NaN match only exactly: the same infinity
+        # (same sign, per part for complex numbers), NaN only where the reference is NaN. An
+        # infinite reference must never give an infinite tolerance.
+        finite = np.isfinite(v) & np.isfinite(e)
+        diff = np.where(finite, np.abs(v - e), np.inf)
+        allowed = atol + rtol * np.abs(np.where(finite, e, 0))
+        ok = np.where(finite, diff <= allowed, _exactly_equal(v, e))
     if np.all(ok):
         return True, f"Check {name!r} passed."
     flat_ok = np.ravel(ok)
@@ -354,8 +362,17 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     i = int(np.argmax(excess))  # the worst entry
     where = _index(i, value.shape)
     got, exp = v.ravel()[i], e.ravel()[i]
-    if np.isnan(got) or np.isinf(got):
-        detail = f"the value{where} is {got} (NaN or infinity: look for a division by zero or an overflow)"
+    if not np.isfinite(got):
+        detail = f"the value{where} is {got}"
+        if np.isfinite(exp) or hidden:
+            detail += " (NaN or infinity: look for a division by zero or an overflow)"
+        else:
+            detail += f" but should be {exp}"
+    elif not np.isfinite(exp):
+        detail = (f"the value{where} is {got:g}, a finite number, which is wrong here: what do the "
+                  "instructions say to return in the special case (no answer, no limit)?")
+        if not hidden:
+            detail += f" (expected {exp})"
     else:
         with np.errstate(all="ignore"):
             rel = abs(got - exp) / abs(exp) if exp != 0 else math.inf
@@ -365,6 +382,33 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     count = f"{n_bad} of {value.size} entries differ; " if value.size > 1 else ""
     msg = count + detail + f" (tolerance rtol={rtol:g}, atol={atol:g})."
     return False, head + msg + tail
+
+
+_KIND_WORDS = {"b": "booleans (True/False)", "i": "integers", "f": "floating-point numbers",
+               "c": "complex numbers", "U": "text (str)"}
+
+
+def _kind_class(arr: np.ndarray) -> str:
+    """The dtype kind that a check compares strictly: signed and unsigned integers are one."""
+    return "i" if arr.dtype.kind == "u" else arr.dtype.kind
+
+
+def _kind_message(got: np.dtype, want: np.dtype) -> str:
+    got_k, want_k = _KIND_WORDS[_kind_class(np.empty(0, got))], _KIND_WORDS[_kind_class(np.empty(0, want))]
+    advice = {"f": "convert with np.asarray(..., dtype=float) or .astype(float)",
+              "i": "return whole numbers as int (int(...) or .astype(int))",
+              "b": "return the comparison itself (a bool), not a number",
+              "U": "return a string", "c": "return complex numbers"}[_kind_class(np.empty(0, want))]
+    return f"got {got_k} ({got}), expected {want_k}: {advice}."
+
+
+def _exactly_equal(v: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Entry by entry: equal, or NaN in the same places (per part for complex numbers)."""
+    if v.dtype.kind == "c" or e.dtype.kind == "c":
+        v, e = np.asarray(v, complex), np.asarray(e, complex)
+        return _exactly_equal(v.real, e.real) & _exactly_equal(v.imag, e.imag)
+    v, e = v.astype(np.float64), e.astype(np.float64)
+    return (v == e) | (np.isnan(v) & np.isnan(e))
 
 
 def compare(reference: Record, submitted: Record | None) -> Verdict:
@@ -461,11 +505,12 @@ def check_shape(name: str, value: Any, expected_shape: tuple[int, ...] | None = 
 
 
 def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | None = None,
-         **kwargs: Any) -> Any:
+         allow_none: bool = False, **kwargs: Any) -> Any:
     """``func(*args, **kwargs)`` for a test: an exception becomes a failed check `name` with a
-    hint that explains the NumPy error, and an input changed in place fails before any value
-    is compared. See `nnkit.checks.hints.call`."""
-    return _check_hints.call(name, func, *args, errstate=errstate, hint=hint, **kwargs)
+    hint that explains the NumPy error; an input changed in place and a None returned (unless
+    `allow_none`) fail before any value is compared. See `nnkit.checks.hints.call`."""
+    return _check_hints.call(name, func, *args, errstate=errstate, hint=hint,
+                             allow_none=allow_none, **kwargs)
 
 
 SECTION_MARK = "nnkit.checks: section"

@@ -115,7 +115,7 @@ def equal(name: str, value: Any, expected: Any, hint: str | None = None, typed: 
         return
     if typed:
         checks.check_equal(name + ".type", signature(value), signature(expected), hint=hint)
-    checks.check_equal(name, value, expected, hint=hint)
+    checks._run("equal", name, value, expected, {"loose_dtype": 1.0}, hint)  # `==` mixes int and float
 
 
 def close(name: str, value: Any, expected: Any, rtol: float, atol: float,
@@ -124,4 +124,5 @@ def close(name: str, value: Any, expected: Any, rtol: float, atol: float,
     if not _plain(expected):
         assert np.allclose(value, expected, rtol=rtol, atol=atol), hint
         return
-    checks.check_close(name, value, expected, rtol=rtol, atol=atol, hint=hint)
+    checks._run("close", name, value, expected,
+                {"rtol": float(rtol), "atol": float(atol), "loose_dtype": 1.0}, hint)
