@@ -42,14 +42,14 @@ import numpy as np
 from nnkit.checks import hints as _check_hints
 
 __all__ = [
-    "check_close", "check_equal", "check_between", "check_shape", "set_cell",
+    "check_close", "check_equal", "check_between", "check_shape", "check_one_of", "set_cell",
     "Record", "Verdict", "load_records", "compare", "is_hidden", "NoReference",
     "RECORD_ENV", "SCHEMA_VERSION",
 ]
 
 RECORD_ENV = "NNKIT_CHECKS_RECORD"
 SCHEMA_VERSION = 1
-KINDS = ("close", "equal", "between", "shape")
+KINDS = ("close", "equal", "between", "shape", "one_of")
 PLAIN_KINDS = "biufcU"          # bool, int, uint, float, complex, unicode: nothing else is data
 MAX_VALUE_BYTES = 16 * 2**20    # one recorded array
 MAX_JSON_BYTES = 64 * 2**10     # one record's JSON
@@ -316,6 +316,24 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
             return True, f"Check {name!r} passed."
         shown = "" if hidden else f" expected {tuple(expected.tolist())},"
         return False, head + f"wrong shape:{shown} got {tuple(value.tolist())}." + tail
+    if kind == "one_of":   # `expected` holds the accepted answers, `value` must be one of them
+        options = expected.ravel()
+        shown = "the accepted answers" if hidden else _fmt(options)
+        if value.shape != ():
+            return False, head + (f"expected a single answer, one of {shown}, got an array of shape "
+                                  f"{value.shape}.") + tail
+        if _kind_class(value) != _kind_class(expected):
+            return False, head + _kind_message(value.dtype, expected.dtype) + tail
+        if value.dtype.kind in "fc":   # a number typed in for one of the list: 1e-12 relative
+            v = np.broadcast_to(value.astype(complex if value.dtype.kind == "c" else float), options.shape)
+            with np.errstate(all="ignore"):
+                match = _exactly_equal(v, options) | (np.isfinite(v) & np.isfinite(options)
+                                                      & (np.abs(v - options) <= 1e-12 * np.abs(options)))
+        else:
+            match = options == value
+        if np.any(match):
+            return True, f"Check {name!r} passed."
+        return False, head + f"{_fmt(value)} is not one of {shown}." + tail
     if value.shape != expected.shape:
         return False, head + _check_hints.shape_message(value.shape, expected.shape) + tail
 
@@ -427,6 +445,12 @@ def compare(reference: Record, submitted: Record | None) -> Verdict:
                                     "raised an error before it, or the notebook stopped)." + tail)
     if submitted.error is not None or submitted.value is None:
         return Verdict(name, False, f"Check {name!r} failed: {submitted.error or 'no value'}" + tail)
+    if reference.kind == "one_of":  # judged against the accepted answers, not the solution's pick
+        if reference.expected is None:
+            return Verdict(name, False, f"Check {name!r}: the reference has no accepted answers; "
+                                        "tell your instructor.")
+        passed, message = _judge("one_of", name, submitted.value, reference.expected, {}, hint)
+        return Verdict(name, passed, message)
     passed, message = _judge(reference.kind, name, submitted.value, reference.value,
                              reference.params, hint)
     return Verdict(name, passed, message)
@@ -502,6 +526,20 @@ def check_shape(name: str, value: Any, expected_shape: tuple[int, ...] | None = 
     shape = np.asarray(np.shape(value), dtype=np.int64)
     exp = None if expected_shape is None else np.asarray(tuple(expected_shape), dtype=np.int64)
     _run("shape", name, shape, exp, {}, hint, points)
+
+
+def check_one_of(name: str, value: Any, options: Any, *, hint: str | None = None,
+                 points: float | None = None) -> None:
+    """Pass if `value` is a single answer equal to one of `options` (strings, ints, floats).
+
+    For a check that a multiple-choice answer is a valid choice (``"sigmoid"`` or ``"tanh"``, a
+    step from the list ``hs``) without saying which choice is right: the options are part of the
+    test, the value is the student's, and the grader compares the two. Visible checks only.
+    """
+    opts = as_plain(options, "list of accepted answers")
+    if opts.ndim != 1 or opts.size == 0:
+        raise ValueError(f"check_one_of({name!r}): options must be a non-empty flat list")
+    _run("one_of", name, value, opts, {}, hint, points)
 
 
 def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | None = None,

@@ -430,3 +430,24 @@ def test_hidden_message_about_an_infinite_reference_hides_it():
     assert not passed and "inf" not in message and "12.5" in message
     passed, message = checks._judge("close", "t.sat", np.array(12.5), np.array(np.inf), {}, None)
     assert not passed and "expected inf" in message
+
+
+# ---------------------------------------------------------------- one_of
+def test_one_of_accepts_any_option_and_nothing_else(tmp_path, monkeypatch):
+    checks.check_one_of("t.pick", "tanh", ["sigmoid", "tanh"])
+    checks.check_one_of("t.step", 1e-5, 10.0 ** -np.arange(1, 13))
+    with pytest.raises(AssertionError, match="not one of"):
+        checks.check_one_of("t.pick", "relu", ["sigmoid", "tanh"])
+    with pytest.raises(AssertionError, match="single answer"):
+        checks.check_one_of("t.pick", ["tanh"], ["sigmoid", "tanh"])
+    with pytest.raises(AssertionError, match="text"):
+        checks.check_one_of("t.pick", 1, ["sigmoid", "tanh"])
+    with pytest.raises(ValueError):
+        checks.check_one_of("t.pick", "a", [])
+    # the grader judges against the reference's options, not against the solution's pick
+    ref = _record(tmp_path, monkeypatch, "ref", checks.check_one_of, "t.pick", "sigmoid", ["sigmoid", "tanh"])
+    sub = _record(tmp_path, monkeypatch, "sub", checks.check_one_of, "t.pick", "tanh", ["tanh"])
+    bad = _record(tmp_path, monkeypatch, "bad", checks.check_one_of, "t.pick", "relu", ["relu"])
+    key = ("t.pick", 0)
+    assert checks.compare(ref[key], sub[key]).passed
+    assert not checks.compare(ref[key], bad[key]).passed
