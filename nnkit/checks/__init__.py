@@ -620,6 +620,23 @@ def substitute(namespace: dict, **replacements: Any):
                 namespace[name] = old
 
 
+def require(namespace: dict, *names: str, hint: str | None = None) -> None:
+    """Fail with a clear message if an answer's variables were never set.
+
+    A test cell that reads variables of the answer cell above (``require(globals(), "errors",
+    "best_delta")``) says which are missing and why: that answer cell stopped with an error, or
+    was not run. So an error raised in an earlier part that the answer cell calls is reported
+    as such, not as a bare `NameError` of this part.
+    """
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise AssertionError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined: the answer cell "
+            "that sets it stopped with an error or was not run. Run it and fix the first error it "
+            "shows; it may come from a function of an earlier part that it calls."
+            + (f"\nHint: {hint}" if hint else ""))
+
+
 install_hints = _check_hints.install_hints
-__all__ += ["call", "install_hints", "section", "substitute", "SECTION_MARK"]
+__all__ += ["call", "install_hints", "require", "section", "substitute", "SECTION_MARK"]
 install_hints()  # in Jupyter: NumPy errors raised anywhere in the notebook come with a hint

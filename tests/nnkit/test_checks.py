@@ -451,3 +451,9 @@ def test_one_of_accepts_any_option_and_nothing_else(tmp_path, monkeypatch):
     key = ("t.pick", 0)
     assert checks.compare(ref[key], sub[key]).passed
     assert not checks.compare(ref[key], bad[key]).passed
+
+
+def test_require_names_the_missing_answers():
+    checks.require({"a": 1}, "a")
+    with pytest.raises(AssertionError, match="errors, best_delta are not defined.*stopped with an error"):
+        checks.require({}, "errors", "best_delta")
