@@ -109,7 +109,7 @@ MUTATIONS = [
             "    return np.zeros((4, 2, len(z)))\n"
             "\n\n"
             "def saturated_fraction(curves, threshold):\n"
-            "    return np.full(4, 0.6)\n"
+            "    return np.array([0.4, 0.0, 0.4, 0.2])\n"
             "\n\n"
             "curves = activation_curves(Z_GRID)\n"
             "fractions = saturated_fraction(curves, 0.01)\n"
