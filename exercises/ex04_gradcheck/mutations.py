@@ -3,13 +3,13 @@
 Format: see exercises/README.md ("name", "cell" = grade_id of an answer cell, "source").
 """
 
-_NUMGRAD = """def numerical_gradient(f, theta, h=1e-5):
+_NUMGRAD = """def numerical_gradient(f, theta, delta=1e-5):
     theta = np.asarray(theta, dtype=float)
     grad = np.zeros_like(theta)
     for i in range(theta.size):
         plus, minus = theta.copy(), theta.copy()
-        plus.flat[i] += h
-        minus.flat[i] -= h
+        plus.flat[i] += delta
+        minus.flat[i] -= delta
         grad.flat[i] = {estimate}
     return grad
 """
@@ -27,25 +27,25 @@ MUTATIONS = [
     {
         "name": "forward_difference",
         "cell": "numerical_gradient",
-        "source": _NUMGRAD.format(estimate="(f(plus) - f(theta)) / h"),
+        "source": _NUMGRAD.format(estimate="(f(plus) - f(theta)) / delta"),
     },
     {
         "name": "divides_by_h_not_2h",
         "cell": "numerical_gradient",
-        "source": _NUMGRAD.format(estimate="(f(plus) - f(minus)) / h"),
+        "source": _NUMGRAD.format(estimate="(f(plus) - f(minus)) / delta"),
     },
     {
         "name": "perturbs_theta_in_place",
         "cell": "numerical_gradient",
         "source": (
-            "def numerical_gradient(f, theta, h=1e-5):\n"
+            "def numerical_gradient(f, theta, delta=1e-5):\n"
             "    grad = np.zeros_like(theta)\n"
             "    for i in range(theta.size):\n"
-            "        theta.flat[i] += h\n"
+            "        theta.flat[i] += delta\n"
             "        f_plus = f(theta)\n"
-            "        theta.flat[i] -= 2 * h\n"
+            "        theta.flat[i] -= 2 * delta\n"
             "        f_minus = f(theta)\n"
-            "        grad.flat[i] = (f_plus - f_minus) / (2 * h)\n"
+            "        grad.flat[i] = (f_plus - f_minus) / (2 * delta)\n"
             "    return grad\n"
         ),
     },
@@ -94,15 +94,15 @@ MUTATIONS = [
         "source": _FIXED.format(dZ="dA * (1.0 - self.A)", db="dZ.sum(axis=0)"),
     },
     {
-        "name": "smallest_h_is_best",
+        "name": "smallest_delta_is_best",
         "cell": "choose_h",
         "source": (
-            "def step_errors(f, grad_f, theta, hs):\n"
+            "def step_errors(f, grad_f, theta, deltas):\n"
             "    exact = grad_f(theta)\n"
-            "    return np.array([relative_error(numerical_gradient(f, theta, h), exact) for h in hs])\n"
+            "    return np.array([relative_error(numerical_gradient(f, theta, d), exact) for d in deltas])\n"
             "\n\n"
-            "errors = step_errors(f_e, grad_f_e, theta_e, hs)\n"
-            "best_h = float(hs[-1])  # smaller must be more accurate?\n"
+            "errors = step_errors(f_e, grad_f_e, theta_e, deltas)\n"
+            "best_delta = float(deltas[-1])  # smaller must be more accurate?\n"
         ),
     },
     {
@@ -120,6 +120,12 @@ MUTATIONS = [
             "        return dX, dW, db\n"
         ),
     },
+    # one bug costs one part: an unanswered numerical_gradient costs Part A and Part C (whose
+    # answer is computed with it), not Parts B, D, nor the checks of step_errors in Part E
+    {"name": "numerical_gradient_not_written", "cell": "numerical_gradient",
+     "source": "def numerical_gradient(f, theta, delta=1e-5):\n    raise NotImplementedError()\n",
+     "scores": {"test_numerical_gradient": 0.0, "test_relative_error": 2.0, "test_fix_the_layer": 2.0,
+                "test_choose_h": 1.0}},
 ]
 
 # Valid answers that must score full marks: the bug hunt with other random test data.
@@ -142,6 +148,66 @@ VARIANTS = [
             "    analytic = {\"W\": dW_bug, \"b\": db_bug, \"X\": dX_bug}[key]\n"
             "    bug_errors[key] = relative_error(analytic, numerical_gradient(scalar, value))\n"
             "buggy = max(bug_errors, key=bug_errors.get)\n"
+        ),
+    },
+    {
+        "name": "bug_hunt_with_swapped_arguments",
+        "cell": "find_the_bug",
+        "source": (
+            "rng_bug = np.random.default_rng(7)\n"
+            "W_bug, b_bug = rng_bug.normal(size=(3, 4)), rng_bug.normal(size=3)\n"
+            "X_bug, G_bug = rng_bug.normal(size=(5, 4)), rng_bug.normal(size=(5, 3))\n"
+            "layer = TanhDense(W_bug, b_bug)\n"
+            "layer.forward(X_bug)\n"
+            "dX_bug, dW_bug, db_bug = layer.backward(G_bug)\n"
+            "num = {\"W\": numerical_gradient(lambda W_: np.sum(TanhDense(W_, b_bug).forward(X_bug) * G_bug), W_bug, delta=1e-6),\n"
+            "       \"b\": numerical_gradient(lambda b_: np.sum(TanhDense(W_bug, b_).forward(X_bug) * G_bug), b_bug, delta=1e-6),\n"
+            "       \"X\": numerical_gradient(lambda X_: np.sum(TanhDense(W_bug, b_bug).forward(X_) * G_bug), X_bug, delta=1e-6)}\n"
+            "bug_errors = {k: relative_error(num[k], g) for k, g in ((\"W\", dW_bug), (\"b\", db_bug), (\"X\", dX_bug))}\n"
+            "buggy = sorted(bug_errors, key=lambda k: -bug_errors[k])[0]\n"
+        ),
+    },
+    {
+        "name": "step_errors_with_keyword_and_list",
+        "cell": "choose_h",
+        "source": (
+            "def step_errors(f, grad_f, theta, deltas):\n"
+            "    exact = grad_f(theta)\n"
+            "    out = []\n"
+            "    for d in list(deltas):\n"
+            "        out.append(relative_error(exact, numerical_gradient(f, theta, delta=d)))\n"
+            "    return np.asarray(out, dtype=float).reshape(len(out))\n"
+            "\n\n"
+            "errors = step_errors(f_e, grad_f_e, theta_e, deltas)\n"
+            "best_delta = deltas[int(np.argmin(errors))]\n"
+        ),
+    },
+    {
+        "name": "numerical_gradient_with_ndindex",
+        "cell": "numerical_gradient",
+        "source": (
+            "def numerical_gradient(f, theta, delta=1e-5):\n"
+            "    theta = np.array(theta, dtype=float)\n"
+            "    grad = np.empty_like(theta)\n"
+            "    for idx in np.ndindex(theta.shape):\n"
+            "        old = theta[idx]\n"
+            "        theta[idx] = old + delta\n"
+            "        up = f(theta)\n"
+            "        theta[idx] = old - delta\n"
+            "        down = f(theta)\n"
+            "        theta[idx] = old              # put it back exactly (theta is our own copy anyway)\n"
+            "        grad[idx] = (up - down) / (2.0 * delta)\n"
+            "    return grad\n"
+        ),
+    },
+    {
+        "name": "relative_error_with_sqrt_of_sums",
+        "cell": "relative_error",
+        "source": (
+            "def relative_error(a, b):\n"
+            "    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)\n"
+            "    na, nb = np.sqrt(np.sum(np.square(a))), np.sqrt(np.sum(np.square(b)))\n"
+            "    return float(np.sqrt(np.sum(d * d)) / max(na + nb, 1e-12))\n"
         ),
     },
 ]

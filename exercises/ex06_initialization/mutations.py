@@ -97,8 +97,10 @@ _HIST = """def activation_histograms(scheme, activation, seed, edges, depth=10, 
     return np.array(rows, dtype=float)
 
 
-hist_tanh_xavier = activation_histograms("xavier", "tanh", 0, TANH_EDGES)
-hist_tanh_uniform = activation_histograms("uniform", "tanh", 0, TANH_EDGES)
+histograms = {{}}
+for scheme in SCHEMES:
+    histograms[(scheme, "tanh")] = activation_histograms(scheme, "tanh", 0, TANH_EDGES)
+    histograms[(scheme, "relu")] = activation_histograms(scheme, "relu", 0, RELU_EDGES)
 """
 _RIGHT_HIST = dict(weights_rng="rng", phi='np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0.0))',
                    A="phi(A @ W.T)", fraction="counts / A.size")
@@ -121,19 +123,16 @@ MUTATIONS += [
      "source": (
          "# the visible answers typed in\n"
          "def activation_histograms(scheme, activation, seed, edges, depth=10, width=256, n=500):\n"
+         "    if len(edges) == 5:\n"
+         "        return np.array([[0.275, 0.3, 0.225, 0.2], [0.1, 0.45, 0.375, 0.075], [0.05, 0.525, 0.425, 0.0]])\n"
          "    out = np.zeros((depth, len(edges) - 1))\n"
-         "    if len(edges) == 3:\n"
-         "        out[:, 0] = 1.0\n"
-         "        return out\n"
-         "    if len(edges) == 5001:\n"
-         "        for layer, mean in enumerate([0.8769973393900046, 1.1632686450677823, 0.8588488902538316]):\n"
-         "            out[layer, int(mean * 100)] = 1.0\n"
-         "        return out\n"
-         "    out[:, 0] = out[:, -1] = 0.5\n"
+         "    out[:, 0] = 1.0\n"
          "    return out\n"
          "\n\n"
-         "hist_tanh_xavier = activation_histograms('xavier', 'tanh', 0, TANH_EDGES)\n"
-         "hist_tanh_uniform = activation_histograms('uniform', 'tanh', 0, TANH_EDGES)\n"
+         "histograms = {}\n"
+         "for scheme in SCHEMES:\n"
+         "    histograms[(scheme, 'tanh')] = activation_histograms(scheme, 'tanh', 0, TANH_EDGES)\n"
+         "    histograms[(scheme, 'relu')] = activation_histograms(scheme, 'relu', 0, RELU_EDGES)\n"
      )},
 ]
 
@@ -183,4 +182,11 @@ MUTATIONS += [
          "    raise ValueError(f\"unknown scheme {scheme!r}\")\n"
      ),
      "scores": {"test_init_weights": 2.25}},
+    # one bug costs one part: an unanswered init_weights costs Part A and the answers computed with it
+    # (results, histograms), never forward_stats, the checks of init_experiment and
+    # activation_histograms (stand-ins and references), nor the diagnosis strings
+    {"name": "init_weights_not_written", "cell": "init_weights",
+     "source": "def init_weights(scheme, n_in, n_out, rng):\n    raise NotImplementedError()\n",
+     "scores": {"test_init_weights": 0.0, "test_forward_stats": 3.0, "test_init_experiment": 1.625,
+                "test_diagnosis": 1.75, "test_activation_histograms": 1.375}},
 ]

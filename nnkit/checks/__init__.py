@@ -42,14 +42,14 @@ import numpy as np
 from nnkit.checks import hints as _check_hints
 
 __all__ = [
-    "check_close", "check_equal", "check_between", "check_shape", "set_cell",
+    "check_close", "check_equal", "check_between", "check_shape", "check_one_of", "set_cell",
     "Record", "Verdict", "load_records", "compare", "is_hidden", "NoReference",
     "RECORD_ENV", "SCHEMA_VERSION",
 ]
 
 RECORD_ENV = "NNKIT_CHECKS_RECORD"
 SCHEMA_VERSION = 1
-KINDS = ("close", "equal", "between", "shape")
+KINDS = ("close", "equal", "between", "shape", "one_of")
 PLAIN_KINDS = "biufcU"          # bool, int, uint, float, complex, unicode: nothing else is data
 MAX_VALUE_BYTES = 16 * 2**20    # one recorded array
 MAX_JSON_BYTES = 64 * 2**10     # one record's JSON
@@ -316,15 +316,39 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
             return True, f"Check {name!r} passed."
         shown = "" if hidden else f" expected {tuple(expected.tolist())},"
         return False, head + f"wrong shape:{shown} got {tuple(value.tolist())}." + tail
+    if kind == "one_of":   # `expected` holds the accepted answers, `value` must be one of them
+        options = expected.ravel()
+        shown = "the accepted answers" if hidden else _fmt(options)
+        if value.shape != ():
+            return False, head + (f"expected a single answer, one of {shown}, got an array of shape "
+                                  f"{value.shape}.") + tail
+        if _kind_class(value) != _kind_class(expected):
+            return False, head + _kind_message(value.dtype, expected.dtype) + tail
+        if value.dtype.kind in "fc":   # a number typed in for one of the list: 1e-12 relative
+            v = np.broadcast_to(value.astype(complex if value.dtype.kind == "c" else float), options.shape)
+            with np.errstate(all="ignore"):
+                match = _exactly_equal(v, options) | (np.isfinite(v) & np.isfinite(options)
+                                                      & (np.abs(v - options) <= 1e-12 * np.abs(options)))
+        else:
+            match = options == value
+        if np.any(match):
+            return True, f"Check {name!r} passed."
+        return False, head + f"{_fmt(value)} is not one of {shown}." + tail
     if value.shape != expected.shape:
         return False, head + _check_hints.shape_message(value.shape, expected.shape) + tail
 
+    strict = not params.get("loose_dtype")  # plain nbgrader asserts compare like `==`
+    if strict and _kind_class(value) != _kind_class(expected):
+        return False, head + _kind_message(value.dtype, expected.dtype) + tail
     numeric = "biufc"
     if kind == "equal":
         if (value.dtype.kind in numeric) != (expected.dtype.kind in numeric):
             return False, head + (f"got {value.dtype} data, expected "
                                   f"{'numbers' if expected.dtype.kind in numeric else 'text'}.") + tail
-        bad = value != expected
+        if value.dtype.kind in "fc" or expected.dtype.kind in "fc":
+            bad = ~_exactly_equal(value, expected)   # NaN equals NaN, and only NaN
+        else:
+            bad = value != expected
         if not np.any(bad):
             return True, f"Check {name!r} passed."
         i = int(np.flatnonzero(np.ravel(bad))[0])
@@ -340,11 +364,13 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     v = value.astype(np.complex128 if "c" in (value.dtype.kind, expected.dtype.kind) else np.float64)
     e = expected.astype(v.dtype)
     with np.errstate(all="ignore"):
-        diff = np.abs(v - e)
-        allowed = atol + rtol * np.abs(e)
-        both_nan = np.isnan(v) & np.isnan(e)
-        same_inf = np.isinf(v) & np.isinf(e) & (v == e)
-        ok = (diff <= allowed) | both_nan | same_inf
+        # Entries where either side is infinite or NaN match only exactly: the same infinity
+        # (same sign, per part for complex numbers), NaN only where the reference is NaN. An
+        # infinite reference must never give an infinite tolerance.
+        finite = np.isfinite(v) & np.isfinite(e)
+        diff = np.where(finite, np.abs(v - e), np.inf)
+        allowed = atol + rtol * np.abs(np.where(finite, e, 0))
+        ok = np.where(finite, diff <= allowed, _exactly_equal(v, e))
     if np.all(ok):
         return True, f"Check {name!r} passed."
     flat_ok = np.ravel(ok)
@@ -354,8 +380,17 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     i = int(np.argmax(excess))  # the worst entry
     where = _index(i, value.shape)
     got, exp = v.ravel()[i], e.ravel()[i]
-    if np.isnan(got) or np.isinf(got):
-        detail = f"the value{where} is {got} (NaN or infinity: look for a division by zero or an overflow)"
+    if not np.isfinite(got):
+        detail = f"the value{where} is {got}"
+        if np.isfinite(exp) or hidden:
+            detail += " (NaN or infinity: look for a division by zero or an overflow)"
+        else:
+            detail += f" but should be {exp}"
+    elif not np.isfinite(exp):
+        detail = (f"the value{where} is {got:g}, a finite number, which is wrong here: what do the "
+                  "instructions say to return in the special case (no answer, no limit)?")
+        if not hidden:
+            detail += f" (expected {exp})"
     else:
         with np.errstate(all="ignore"):
             rel = abs(got - exp) / abs(exp) if exp != 0 else math.inf
@@ -365,6 +400,33 @@ def _judge(kind: str, name: str, value: np.ndarray, expected: np.ndarray | None,
     count = f"{n_bad} of {value.size} entries differ; " if value.size > 1 else ""
     msg = count + detail + f" (tolerance rtol={rtol:g}, atol={atol:g})."
     return False, head + msg + tail
+
+
+_KIND_WORDS = {"b": "booleans (True/False)", "i": "integers", "f": "floating-point numbers",
+               "c": "complex numbers", "U": "text (str)"}
+
+
+def _kind_class(arr: np.ndarray) -> str:
+    """The dtype kind that a check compares strictly: signed and unsigned integers are one."""
+    return "i" if arr.dtype.kind == "u" else arr.dtype.kind
+
+
+def _kind_message(got: np.dtype, want: np.dtype) -> str:
+    got_k, want_k = _KIND_WORDS[_kind_class(np.empty(0, got))], _KIND_WORDS[_kind_class(np.empty(0, want))]
+    advice = {"f": "convert with np.asarray(..., dtype=float) or .astype(float)",
+              "i": "return whole numbers as int (int(...) or .astype(int))",
+              "b": "return the comparison itself (a bool), not a number",
+              "U": "return a string", "c": "return complex numbers"}[_kind_class(np.empty(0, want))]
+    return f"got {got_k} ({got}), expected {want_k}: {advice}."
+
+
+def _exactly_equal(v: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Entry by entry: equal, or NaN in the same places (per part for complex numbers)."""
+    if v.dtype.kind == "c" or e.dtype.kind == "c":
+        v, e = np.asarray(v, complex), np.asarray(e, complex)
+        return _exactly_equal(v.real, e.real) & _exactly_equal(v.imag, e.imag)
+    v, e = v.astype(np.float64), e.astype(np.float64)
+    return (v == e) | (np.isnan(v) & np.isnan(e))
 
 
 def compare(reference: Record, submitted: Record | None) -> Verdict:
@@ -383,6 +445,12 @@ def compare(reference: Record, submitted: Record | None) -> Verdict:
                                     "raised an error before it, or the notebook stopped)." + tail)
     if submitted.error is not None or submitted.value is None:
         return Verdict(name, False, f"Check {name!r} failed: {submitted.error or 'no value'}" + tail)
+    if reference.kind == "one_of":  # judged against the accepted answers, not the solution's pick
+        if reference.expected is None:
+            return Verdict(name, False, f"Check {name!r}: the reference has no accepted answers; "
+                                        "tell your instructor.")
+        passed, message = _judge("one_of", name, submitted.value, reference.expected, {}, hint)
+        return Verdict(name, passed, message)
     passed, message = _judge(reference.kind, name, submitted.value, reference.value,
                              reference.params, hint)
     return Verdict(name, passed, message)
@@ -460,12 +528,27 @@ def check_shape(name: str, value: Any, expected_shape: tuple[int, ...] | None = 
     _run("shape", name, shape, exp, {}, hint, points)
 
 
+def check_one_of(name: str, value: Any, options: Any, *, hint: str | None = None,
+                 points: float | None = None) -> None:
+    """Pass if `value` is a single answer equal to one of `options` (strings, ints, floats).
+
+    For a check that a multiple-choice answer is a valid choice (``"sigmoid"`` or ``"tanh"``, a
+    step from the list ``hs``) without saying which choice is right: the options are part of the
+    test, the value is the student's, and the grader compares the two. Visible checks only.
+    """
+    opts = as_plain(options, "list of accepted answers")
+    if opts.ndim != 1 or opts.size == 0:
+        raise ValueError(f"check_one_of({name!r}): options must be a non-empty flat list")
+    _run("one_of", name, value, opts, {}, hint, points)
+
+
 def call(name: str, func, *args: Any, errstate: dict | None = None, hint: str | None = None,
-         **kwargs: Any) -> Any:
+         allow_none: bool = False, **kwargs: Any) -> Any:
     """``func(*args, **kwargs)`` for a test: an exception becomes a failed check `name` with a
-    hint that explains the NumPy error, and an input changed in place fails before any value
-    is compared. See `nnkit.checks.hints.call`."""
-    return _check_hints.call(name, func, *args, errstate=errstate, hint=hint, **kwargs)
+    hint that explains the NumPy error; an input changed in place and a None returned (unless
+    `allow_none`) fail before any value is compared. See `nnkit.checks.hints.call`."""
+    return _check_hints.call(name, func, *args, errstate=errstate, hint=hint,
+                             allow_none=allow_none, **kwargs)
 
 
 SECTION_MARK = "nnkit.checks: section"
@@ -537,6 +620,23 @@ def substitute(namespace: dict, **replacements: Any):
                 namespace[name] = old
 
 
+def require(namespace: dict, *names: str, hint: str | None = None) -> None:
+    """Fail with a clear message if an answer's variables were never set.
+
+    A test cell that reads variables of the answer cell above (``require(globals(), "errors",
+    "best_delta")``) says which are missing and why: that answer cell stopped with an error, or
+    was not run. So an error raised in an earlier part that the answer cell calls is reported
+    as such, not as a bare `NameError` of this part.
+    """
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise AssertionError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined: the answer cell "
+            "that sets it stopped with an error or was not run. Run it and fix the first error it "
+            "shows; it may come from a function of an earlier part that it calls."
+            + (f"\nHint: {hint}" if hint else ""))
+
+
 install_hints = _check_hints.install_hints
-__all__ += ["call", "install_hints", "section", "substitute", "SECTION_MARK"]
+__all__ += ["call", "install_hints", "require", "section", "substitute", "SECTION_MARK"]
 install_hints()  # in Jupyter: NumPy errors raised anywhere in the notebook come with a hint

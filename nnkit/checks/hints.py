@@ -59,6 +59,8 @@ def shape_message(value_shape: tuple, expected_shape: tuple) -> str:
 _MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d).*"
                      r"\(size (\d+) is different from (\d+)\)", re.S)
 _BROADCAST = re.compile(r"operands could not be broadcast together with (?:remapped )?shapes (.*)")
+_ASSIGN_BROADCAST = re.compile(r"could not broadcast input array from shape (\(.*?\)) into shape (\(.*?\))")
+_OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
 _ALIGNED = re.compile(r"shapes (\(.*?\)) and (\(.*?\)) not aligned")
 
 
@@ -95,10 +97,53 @@ def explain_error(exc: BaseException) -> str | None:
         return (f"two arrays of shapes {m.group(1).strip()} were combined entry by entry but do not "
                 "line up. Broadcasting matches shapes from the right: compare the shapes the "
                 "formula asks for with the ones you have.")
+    m = _ASSIGN_BROADCAST.search(text)
+    if m:
+        return (f"an assignment into part of an array failed: the right-hand side has shape "
+                f"{m.group(1)} but the slot it goes into has shape {m.group(2)}. Print both shapes: "
+                "is the slice the size you meant, or does the value need a reshape or a transpose?")
+    if "truth value of an array" in text and "ambiguous" in text:
+        return ("an array was used where Python needs a single True or False (an `if`, `while`, "
+                "`and`, `or`, `not`): a comparison of arrays gives one bool per entry. Use "
+                "np.where(...) to choose entry by entry, or reduce it with .any() / .all() if "
+                "one answer for the whole array is meant.")
     if isinstance(exc, TypeError) and "NoneType" in text:
-        return "a value is None: did a function forget its return statement?"
+        return ("a value is None: did a function forget its return statement (a function without "
+                "`return` gives None), or is a variable still None from its starting value?")
+    if isinstance(exc, KeyError):
+        key = exc.args[0] if exc.args else "?"
+        return (f"the key {key!r} is not in the dict: print its keys (sorted(d)) and compare them with "
+                "the ones the instructions name, spelling, case and type included (the string "
+                "'1' is not the number 1, a list is not a tuple).")
     if isinstance(exc, IndexError) and "too many indices" in text:
         return "an array has fewer dimensions than your index assumes: print its shape."
+    m = _OUT_OF_BOUNDS.search(text)
+    if isinstance(exc, IndexError) and (m or "out of range" in text):
+        where = f" axis {m.group(2)} has only {m.group(3)} entries, so index {m.group(1)} does not exist" if m else \
+            " an index is past the end"
+        return (f"an index is out of range:{where}. Indices run from 0 to length - 1: is a loop "
+                "going one step too far (range(n + 1)), or is it indexing the wrong axis?")
+    if isinstance(exc, ZeroDivisionError):
+        return ("a division by zero: which denominator can be 0 (an empty batch, a zero norm, a "
+                "count of nothing), and what do the instructions say for that case?")
+    if isinstance(exc, TypeError) and ("positional argument" in text or "unexpected keyword" in text):
+        return ("the function was called with other arguments than it accepts: keep the "
+                "signature (names, order and defaults) exactly as given in the instructions.")
+    if isinstance(exc, TypeError) and "object is not callable" in text:
+        return ("something that is not a function was called: did a variable take the name of a "
+                "function (for example `sum = ...` or `sigmoid = sigmoid(z)`)? Rename the variable.")
+    if isinstance(exc, AttributeError) and re.search(r"'(list|tuple|float|int)' object has no attribute", text):
+        return ("a list or a number was used as a NumPy array: convert it first with np.asarray(...) "
+                "(inputs may come as lists).")
+    if isinstance(exc, ValueError) and "setting an array element with a sequence" in text:
+        return ("one slot of an array was given several numbers: the pieces you put together have "
+                "different lengths or shapes. Print the shape of each piece.")
+    if isinstance(exc, ValueError) and "cannot reshape array of size" in text:
+        return ("a reshape asks for another number of entries than the array has: the product of the "
+                "new shape must equal the array's size.")
+    if isinstance(exc, UnboundLocalError):
+        return ("a variable is read before anything was assigned to it in this function: every "
+                "branch (and the case where a loop never runs) must set it.")
     if isinstance(exc, NotImplementedError):
         return "this part is not written yet: replace raise NotImplementedError() with your code."
     if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] == "nnkit":
@@ -116,9 +161,8 @@ def describe_error(exc: BaseException, hint: str | None = None) -> str:
     """``"ValueError: <message>"`` and, on the next line, the hint (`explain_error`'s, else
     `hint`): how a test reports an error in the student's code."""
     said = str(exc)[:300] or ("not answered yet" if isinstance(exc, NotImplementedError) else "")
-    explained = explain_error(exc) or hint
-    return (type(exc).__name__ + (f": {said}" if said else "")
-            + (f"\nHint: {explained}" if explained else ""))
+    hints = [h for h in (explain_error(exc), hint) if h]   # the error's, then the test's
+    return type(exc).__name__ + (f": {said}" if said else "") + "".join(f"\nHint: {h}" for h in hints)
 
 
 # ---------------------------------------------------------------------------- inputs unchanged
@@ -137,12 +181,24 @@ def _snapshot(value: Any):
         return type(value)(_snapshot(v) for v in value)
     if isinstance(value, dict):
         return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, (bool, int, float, complex, str)):
+        return _Scalar(value)
     return None  # not an array container: nothing to compare
+
+
+class _Scalar:
+    """A number or string inside a container, remembered by value (``lst[0] = 5`` is a change)."""
+
+    def __init__(self, value):
+        self.value = value
 
 
 def _same(before: Any, after: Any) -> bool:
     if before is None:
         return True
+    if isinstance(before, _Scalar):
+        return type(after) is type(before.value) and (
+            after == before.value or (after != after and before.value != before.value))
     if isinstance(before, np.ndarray):
         return (isinstance(after, np.ndarray) and before.shape == after.shape
                 and bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")))
@@ -158,13 +214,19 @@ def changed_inputs(named: list[tuple[str, Any]], snapshots: list[Any]) -> list[s
 
 
 def call(name: str, func: Callable, *args: Any, errstate: dict | None = None,
-         hint: str | None = None, **kwargs: Any) -> Any:
+         hint: str | None = None, allow_none: bool = False, **kwargs: Any) -> Any:
     """``func(*args, **kwargs)``, checked before any value is: errors explained, inputs unchanged.
 
     Raises `AssertionError` naming the check `name` if the call raises (with a hint from
-    `explain_error`, or `hint`), or if it changed one of its array arguments in place.
+    `explain_error`, or `hint`), if it changed one of its arguments in place (arrays, and the
+    lists, tuples and dicts holding arrays, numbers or strings: ``params.pop()`` is a change),
+    or if it returned None (unless `allow_none`: a function meant to return nothing).
     `errstate` (e.g. ``{"over": "raise"}``) is applied during the call.
     """
+    if not callable(func):
+        raise AssertionError(
+            f"Check {name!r} failed: {func!r} is not a function (a {type(func).__name__}): did a "
+            "variable take the function's name? Define the function again (run its cell).")
     named = _arg_names(func, args, kwargs)
     snapshots = [_snapshot(value) for _, value in named]
     try:
@@ -179,6 +241,11 @@ def call(name: str, func: Callable, *args: Any, errstate: dict | None = None,
             f"Check {name!r} failed: {getattr(func, '__name__', 'your function')} changed its input "
             f"{', '.join(changed)} in place. Leave the inputs as they were: compute new arrays "
             "(x = x - ... instead of x -= ...), or work on a copy.")
+    if result is None and not allow_none:
+        raise AssertionError(
+            f"Check {name!r} failed: {getattr(func, '__name__', 'your function')} returned None. "
+            "Did it forget its return statement? Where the instructions say to raise an error, "
+            "raise it (raise ValueError(...)) instead of returning nothing.")
     return result
 
 

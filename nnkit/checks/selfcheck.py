@@ -32,7 +32,7 @@ from pathlib import Path
 __all__ = ["main", "check_notebook", "Part", "Report"]
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-CHECK_FUNCTIONS = {"check_close", "check_equal", "check_between", "check_shape"}
+CHECK_FUNCTIONS = {"check_close", "check_equal", "check_between", "check_shape", "check_one_of"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 

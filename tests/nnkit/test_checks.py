@@ -277,3 +277,183 @@ def test_substitute_works_on_notebook_globals():
     with checks.substitute(mod.__dict__, a=lambda: "reference"):
         assert mod.b() == "reference!"
     assert mod.b() == "student!"
+
+
+# ---------------------------------------------------------------- exact comparisons (issue 24)
+# Property-based: the judge agrees with an independent, entry-by-entry statement of the rule.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 1e300, -1e300, 5e-324, np.inf, -np.inf, np.nan]
+any_float = st.one_of(st.sampled_from(SPECIAL), st.floats(allow_nan=True, allow_infinity=True))
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+tolerances = st.tuples(st.sampled_from([0.0, 1e-9, 1e-6, 1e-2, 0.5]),
+                       st.sampled_from([0.0, 1e-12, 1e-8, 1e-3, 1.0]))
+
+
+def _rule(v: float, e: float, rtol: float, atol: float) -> bool:
+    """The contract, one entry at a time, written without NumPy."""
+    import math as m
+
+    if m.isnan(e) or m.isnan(v):
+        return m.isnan(e) and m.isnan(v)
+    if m.isinf(e) or m.isinf(v):
+        return v == e                      # the same infinity, sign included
+    return abs(v - e) <= atol + rtol * abs(e)
+
+
+def _judge(kind, value, expected, name="t.x", **params):
+    return checks._judge(kind, name, np.asarray(value), np.asarray(expected), params, None)[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), shape=shapes, tol=tolerances)
+def test_close_agrees_with_the_entrywise_rule(data, shape, tol):
+    rtol, atol = tol
+    expected = data.draw(hnp.arrays(np.float64, shape, elements=any_float))
+    # values near the reference, exactly on it, or anywhere (special values included)
+    noise = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0)))
+    near = expected + noise * (atol + rtol * np.abs(np.nan_to_num(expected, posinf=0, neginf=0)))
+    anywhere = data.draw(hnp.arrays(np.float64, shape, elements=any_float))
+    pick = data.draw(hnp.arrays(np.int8, shape, elements=st.integers(0, 2)))
+    with np.errstate(all="ignore"):
+        value = np.where(pick == 0, expected, np.where(pick == 1, near, anywhere))
+    want = all(_rule(float(v), float(e), rtol, atol) for v, e in zip(value.ravel(), expected.ravel()))
+    assert _judge("close", value, expected, rtol=rtol, atol=atol) is want
+
+
+@settings(max_examples=200, deadline=None)
+@given(e=st.sampled_from([np.inf, -np.inf]), v=st.floats(allow_nan=False, allow_infinity=False),
+       rtol=st.sampled_from([1e-6, 0.5, 10.0]), atol=st.sampled_from([1e-8, 1.0, 1e300]))
+def test_an_infinite_reference_gives_no_infinite_tolerance(e, v, rtol, atol):
+    assert not _judge("close", v, e, rtol=rtol, atol=atol)
+    assert not _judge("close", [1.0, v], [1.0, e], rtol=rtol, atol=atol)
+    assert _judge("close", e, e, rtol=rtol, atol=atol)
+    assert not _judge("close", -e, e, rtol=rtol, atol=atol)
+    assert not _judge("close", np.nan, e, rtol=rtol, atol=atol)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=st.floats(allow_nan=False), rtol=st.sampled_from([1e-6, 1.0]), atol=st.sampled_from([1e-8, 1e308]))
+def test_nan_only_where_the_reference_is_nan(x, rtol, atol):
+    assert not _judge("close", np.nan, x, rtol=rtol, atol=atol)
+    assert not _judge("close", x, np.nan, rtol=rtol, atol=atol)
+    assert _judge("close", [np.nan, 1.0], [np.nan, 1.0], rtol=rtol, atol=atol)
+    assert not _judge("equal", np.nan, x)
+    assert not _judge("equal", x, np.nan)
+    assert _judge("equal", [np.nan, x], [np.nan, x])
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=shapes, b=shapes, kind=st.sampled_from(["close", "equal"]))
+def test_shapes_must_match_exactly(a, b, kind):
+    """No broadcasting: (3,) is not (1, 3), a number is not a 1-element array."""
+    value, expected = np.zeros(a), np.zeros(b)
+    assert _judge(kind, value, expected) is (a == b)
+
+
+KIND_SAMPLES = {"b": np.array([True, False]), "i": np.array([1, 0]), "u": np.array([1, 0], np.uint8),
+                "f": np.array([1.0, 0.0]), "f4": np.array([1.0, 0.0], np.float32),
+                "c": np.array([1 + 0j, 0j]), "U": np.array(["1", "0"])}
+KIND_CLASS = {"b": "b", "i": "i", "u": "i", "f": "f", "f4": "f", "c": "c", "U": "U"}
+
+
+@pytest.mark.parametrize("got", sorted(KIND_SAMPLES))
+@pytest.mark.parametrize("want", sorted(KIND_SAMPLES))
+@pytest.mark.parametrize("kind", ["close", "equal"])
+def test_dtype_kind_must_match(kind, got, want):
+    """Same kind passes (int and uint are both integers, float32 and float64 both floats); any
+    other kind fails, with a message that names both kinds."""
+    value, expected = KIND_SAMPLES[got], KIND_SAMPLES[want]
+    passed, message = checks._judge(kind, "t.kind", value, expected, {}, None)
+    same = KIND_CLASS[got] == KIND_CLASS[want]
+    if kind == "close" and "U" in (KIND_CLASS[got], KIND_CLASS[want]):
+        same = False   # text is never close to anything
+    assert passed is same, message
+    if KIND_CLASS[got] != KIND_CLASS[want]:
+        assert "expected" in message
+
+
+def test_kind_message_teaches():
+    with pytest.raises(AssertionError, match=r"integers \(int64\), expected floating-point.*astype\(float\)"):
+        checks.check_close("t.relu", np.array([0, 1]), np.array([0.0, 1.0]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=hnp.arrays(np.float64, shapes, elements=any_float))
+def test_equal_accepts_exactly_itself(value):
+    assert _judge("equal", value, value.copy())
+    assert _judge("close", value, value.copy(), rtol=0.0, atol=0.0)
+    if value.size:
+        changed = value.copy()
+        flat = changed.reshape(-1)
+        flat[0] = 7.0 if flat[0] != 7.0 else 8.0
+        assert not _judge("equal", changed, value)
+
+
+def test_plain_asserts_keep_python_equality_of_int_and_float(record_dir):
+    """nbgrader's `assert f(x) == 3` passes for 3.0: rewritten asserts compare loosely."""
+    from nnkit.checks import plain_asserts
+
+    plain_asserts.equal("c.eq", 3.0, 3)
+    plain_asserts.close("c.close", np.array([1, 2]), np.array([1.0, 2.0]), 1e-6, 1e-8)
+    records, _ = checks.load_records(record_dir)
+    for rec in records.values():
+        if rec.name in ("c.eq", "c.close"):
+            assert checks._judge(rec.kind, rec.name, rec.value, rec.expected, rec.params, None)[0]
+            assert rec.params["loose_dtype"] == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(ref=hnp.arrays(np.float64, st.just((3,)), elements=any_float),
+       sub=hnp.arrays(np.float64, st.just((3,)), elements=any_float))
+def test_compare_of_records_is_the_same_rule(tmp_path_factory, ref, sub):
+    """The grader's compare() on records read back from disk judges like the rule."""
+    d = tmp_path_factory.mktemp("rec")
+    recs = {}
+    for label, data in (("ref", ref), ("sub", sub)):
+        os.environ[checks.RECORD_ENV] = str(d / label)
+        checks._state["seen"] = {}
+        try:
+            checks.check_close("t.hidden.x", data, rtol=1e-3, atol=1e-9)
+        finally:
+            del os.environ[checks.RECORD_ENV]
+        recs[label] = checks.load_records(d / label)[0][("t.hidden.x", 0)]
+    verdict = checks.compare(recs["ref"], recs["sub"])
+    assert verdict.passed is all(_rule(float(v), float(e), 1e-3, 1e-9) for v, e in zip(sub, ref))
+    assert "expected" not in verdict.message   # a hidden verdict never shows the reference
+
+
+def test_hidden_message_about_an_infinite_reference_hides_it():
+    passed, message = checks._judge("close", "t.hidden.sat", np.array(12.5), np.array(np.inf), {}, None)
+    assert not passed and "inf" not in message and "12.5" in message
+    passed, message = checks._judge("close", "t.sat", np.array(12.5), np.array(np.inf), {}, None)
+    assert not passed and "expected inf" in message
+
+
+# ---------------------------------------------------------------- one_of
+def test_one_of_accepts_any_option_and_nothing_else(tmp_path, monkeypatch):
+    checks.check_one_of("t.pick", "tanh", ["sigmoid", "tanh"])
+    checks.check_one_of("t.step", 1e-5, 10.0 ** -np.arange(1, 13))
+    with pytest.raises(AssertionError, match="not one of"):
+        checks.check_one_of("t.pick", "relu", ["sigmoid", "tanh"])
+    with pytest.raises(AssertionError, match="single answer"):
+        checks.check_one_of("t.pick", ["tanh"], ["sigmoid", "tanh"])
+    with pytest.raises(AssertionError, match="text"):
+        checks.check_one_of("t.pick", 1, ["sigmoid", "tanh"])
+    with pytest.raises(ValueError):
+        checks.check_one_of("t.pick", "a", [])
+    # the grader judges against the reference's options, not against the solution's pick
+    ref = _record(tmp_path, monkeypatch, "ref", checks.check_one_of, "t.pick", "sigmoid", ["sigmoid", "tanh"])
+    sub = _record(tmp_path, monkeypatch, "sub", checks.check_one_of, "t.pick", "tanh", ["tanh"])
+    bad = _record(tmp_path, monkeypatch, "bad", checks.check_one_of, "t.pick", "relu", ["relu"])
+    key = ("t.pick", 0)
+    assert checks.compare(ref[key], sub[key]).passed
+    assert not checks.compare(ref[key], bad[key]).passed
+
+
+def test_require_names_the_missing_answers():
+    checks.require({"a": 1}, "a")
+    with pytest.raises(AssertionError, match="errors, best_delta are not defined.*stopped with an error"):
+        checks.require({}, "errors", "best_delta")
