@@ -23,6 +23,7 @@ export.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import tempfile
