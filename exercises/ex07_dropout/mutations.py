@@ -176,3 +176,13 @@ MUTATIONS += [
      "source": "def dropout_backward(dout, keep, p_drop):\n    dx = dout * keep / (1.0 - p_drop)\n",
      "scores": {"test_dropout_forward": 4.0, "test_dropout_backward": 0.0, "test_dropout_sweep": 3.6875}},
 ]
+
+# found by measuring the checks against mistakes written after them
+MUTATIONS += [
+    {"name": "mask_from_a_fixed_seed", "cell": "dropout_forward",
+     "source": _forward(keep="np.random.default_rng(0).random(x.shape) >= p_drop")},
+    {"name": "forward_returns_the_drop_mask", "cell": "dropout_forward",
+     "source": _forward().replace("    return x * keep / (1.0 - p_drop), keep\n", "    return x * keep / (1.0 - p_drop), ~keep\n")},
+    {"name": "sweep_table_indexed_rates_first", "cell": "dropout_sweep",
+     "source": _sweep().replace("table[s, i] = [", "table[i, s] = [")},
+]

@@ -141,9 +141,22 @@ MUTATIONS += [
     # an unanswered Part A costs Part A, and in later parts only the stored values that need it
     {"name": "forward_not_written", "cell": "rnn_forward",
      "source": "def rnn_forward(x, h0, W, U, b):\n    raise NotImplementedError()\n",
-     "scores": {"test_rnn_forward": 0.0, "test_rnn_backward": 4.0, "test_grad_norms": 1.8125,
-                "test_gated_grad_norms": 1.8125}},
+     "scores": {"test_rnn_forward": 0.0, "test_rnn_backward": 4.0, "test_grad_norms": 1.6875,
+                "test_gated_grad_norms": 1.75}},
     {"name": "bptt_transposed_everything", "cell": "rnn_backward",
      "source": _backward(dW="dW += h_prev.T @ delta", dh_next="delta @ W.T"),
      "scores": {"test_rnn_forward": 2.0, "test_grad_norms": 2.0, "test_gated_grad_norms": 2.0}},
+]
+
+# found by measuring the checks against mistakes written after them
+MUTATIONS += [
+    {"name": "norm_ratios_at_distance_49", "cell": "grad_norms",
+     "source": _NORMS.format(step="(dh * (1.0 - H[:, t] ** 2)) @ W").replace("b_seq)[50] for rho", "b_seq)[49] for rho")},
+    {"name": "gated_backward_through_W_transposed", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (i * dh * (1.0 - G[t] ** 2)) @ W.T")},
+    {"name": "gated_tanh_derivative_of_the_state", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (i * dh * (1.0 - G[t] ** 2)) @ W").replace("        G.append(g)\n", "        G.append(h)\n")},
+    {"name": "forward_stores_the_previous_state", "cell": "rnn_forward",
+     "source": _FORWARD.replace("        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n        H[:, t] = h\n",
+                                "        H[:, t] = h\n        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n")},
 ]
