@@ -186,3 +186,10 @@ MUTATIONS += [
     {"name": "sweep_table_indexed_rates_first", "cell": "dropout_sweep",
      "source": _sweep().replace("table[s, i] = [", "table[i, s] = [")},
 ]
+
+VARIANTS += [
+    {"name": "forward_with_where_and_copy", "cell": "dropout_forward",
+     "source": _forward(train_out="np.where(keep, x / (1.0 - p_drop), 0.0)")},
+    {"name": "backward_with_where", "cell": "dropout_backward",
+     "source": "def dropout_backward(dout, keep, p_drop):\n    return np.where(keep, dout, 0.0) / (1.0 - p_drop)\n"},
+]

@@ -160,3 +160,28 @@ MUTATIONS += [
      "source": _FORWARD.replace("        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n        H[:, t] = h\n",
                                 "        H[:, t] = h\n        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n")},
 ]
+
+# Valid answers written differently: each must score full marks (see tests/exercises/test_quality.py)
+VARIANTS = [
+    {"name": "forward_column_vector_form", "cell": "rnn_forward",
+     "source": _FORWARD.replace("h = np.tanh(h @ W.T + x[:, t] @ U.T + b)",
+                                "h = np.tanh((W @ h.T).T + np.einsum('hd,nd->nh', U, x[:, t]) + b)")},
+    {"name": "forward_stacks_a_list_of_states", "cell": "rnn_forward",
+     "source": (
+         "def rnn_forward(x, h0, W, U, b):\n"
+         "    states, h = [], h0\n"
+         "    for t in range(x.shape[1]):\n"
+         "        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n"
+         "        states.append(h)\n"
+         "    if not states:\n"
+         "        return np.zeros((x.shape[0], 0, W.shape[0]))\n"
+         "    return np.stack(states, axis=1)\n"
+     )},
+    {"name": "bptt_with_einsum", "cell": "rnn_backward",
+     "source": _backward(dW="dW += np.einsum('ni,nj->ij', delta, h_prev)")},
+    {"name": "stored_values_as_numpy_floats", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (i * dh * (1.0 - G[t] ** 2)) @ W").replace(
+         "float(gated_grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq, f=0.98, i=0.1)[50])",
+         "gated_grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq, f=0.98, i=0.1)[50]").replace(
+         "float(grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq)[50])", "grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq)[50]")},
+]

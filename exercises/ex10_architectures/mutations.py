@@ -133,7 +133,7 @@ MUTATIONS += [
          "        layers += [nnkit.Dense(n_in, n_out, rng=rng), nnkit.ReLU()]\n"
          "    return nnkit.Sequential(*layers[:-1])\n",
          "    raise NotImplementedError()\n"),
-     "scores": {"test_build_mlp": 1.25}},   # count_matches_the_network needs build_mlp too
+     "scores": {"test_build_mlp": 1.1875}},   # count_matches_the_network needs build_mlp too
 ]
 
 
@@ -184,4 +184,13 @@ MUTATIONS += [
                                   "float(study_mean[chosen, 1]), float(study_sem[chosen, 1])")},
     {"name": "select_the_last_in_a_tie", "cell": "summarize",
      "source": _summary(select="int(len(mean) - 1 - np.argmax(mean[::-1, 1]))")},
+]
+
+VARIANTS += [
+    {"name": "count_with_a_matrix_product", "cell": "build_mlp",
+     "source": _build().replace(
+         "    return int(sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])))\n",
+         "    s = np.array(sizes)\n    return int(s[1:] @ (s[:-1] + 1))\n")},
+    {"name": "select_with_a_numpy_item", "cell": "summarize",
+     "source": _summary(select="np.argmax(np.asarray(mean)[:, 1]).item()")},
 ]
