@@ -55,8 +55,8 @@ _GATED = '''def gated_grad_norms(x, h0, W, U, b, f, i):
     return np.array(norms)
 
 
-vanilla_at_50 = float(grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq)[50])
 gated_at_50 = float(gated_grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq, f=0.98, i=0.1)[50])
+vanilla_at_50 = float(grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq)[50])
 '''
 
 MUTATIONS = [
@@ -103,4 +103,85 @@ MUTATIONS = [
          "\n\n"
          "norm_ratios = np.array([0.5 ** 50] * 4)\n"
      )},
+]
+
+_FORWARD = """def rnn_forward(x, h0, W, U, b):
+    n, T, _ = x.shape
+    H = np.empty((n, T, W.shape[0]))
+    h = h0
+    for t in range(T):
+        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)
+        H[:, t] = h
+    return H
+"""
+
+MUTATIONS += [
+    {"name": "forward_overwrites_h0", "cell": "rnn_forward",
+     "source": _FORWARD.replace("    h = h0\n", "    h = h0\n").replace(
+         "        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n", "        h[...] = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n")},
+    {"name": "forward_stacks_a_list", "cell": "rnn_forward",
+     "hidden_only": "only a sequence of no steps shows it, and the visible checks use none",
+     "source": (
+         "def rnn_forward(x, h0, W, U, b):\n"
+         "    states, h = [], h0\n"
+         "    for t in range(x.shape[1]):\n"
+         "        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n"
+         "        states.append(h)\n"
+         "    return np.stack(states, axis=1)\n"
+     )},
+    {"name": "bptt_wrong_keys", "cell": "rnn_backward",
+     "source": _backward().replace('return {"W": dW, "U": dU, "b": db, "h0": dh_next}',
+                                   'return {"dW": dW, "dU": dU, "db": db, "dh0": dh_next}')},
+    {"name": "grad_norms_norm_of_the_whole_batch", "cell": "grad_norms",
+     "source": _NORMS.format(step="(dh * (1.0 - H[:, t] ** 2)) @ W").replace(
+         "np.linalg.norm(dh, axis=1).mean()", "np.linalg.norm(dh)")},
+    {"name": "grad_norms_ignores_its_arguments", "cell": "grad_norms",
+     "source": _NORMS.format(step="(dh * (1.0 - H[:, t] ** 2)) @ W").replace(
+         "H = rnn_forward(x, h0, W, U, b)", "H = rnn_forward(x_seq, h0_seq, W, U_seq, b_seq)")},
+    # an unanswered Part A costs Part A, and in later parts only the stored values that need it
+    {"name": "forward_not_written", "cell": "rnn_forward",
+     "source": "def rnn_forward(x, h0, W, U, b):\n    raise NotImplementedError()\n",
+     "scores": {"test_rnn_forward": 0.0, "test_rnn_backward": 4.0, "test_grad_norms": 1.6875,
+                "test_gated_grad_norms": 1.75}},
+    {"name": "bptt_transposed_everything", "cell": "rnn_backward",
+     "source": _backward(dW="dW += h_prev.T @ delta", dh_next="delta @ W.T"),
+     "scores": {"test_rnn_forward": 2.0, "test_grad_norms": 2.0, "test_gated_grad_norms": 2.0}},
+]
+
+# found by measuring the checks against mistakes written after them
+MUTATIONS += [
+    {"name": "norm_ratios_at_distance_49", "cell": "grad_norms",
+     "source": _NORMS.format(step="(dh * (1.0 - H[:, t] ** 2)) @ W").replace("b_seq)[50] for rho", "b_seq)[49] for rho")},
+    {"name": "gated_backward_through_W_transposed", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (i * dh * (1.0 - G[t] ** 2)) @ W.T")},
+    {"name": "gated_tanh_derivative_of_the_state", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (i * dh * (1.0 - G[t] ** 2)) @ W").replace("        G.append(g)\n", "        G.append(h)\n")},
+    {"name": "forward_stores_the_previous_state", "cell": "rnn_forward",
+     "source": _FORWARD.replace("        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n        H[:, t] = h\n",
+                                "        H[:, t] = h\n        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n")},
+]
+
+# Valid answers written differently: each must score full marks (see tests/exercises/test_quality.py)
+VARIANTS = [
+    {"name": "forward_column_vector_form", "cell": "rnn_forward",
+     "source": _FORWARD.replace("h = np.tanh(h @ W.T + x[:, t] @ U.T + b)",
+                                "h = np.tanh((W @ h.T).T + np.einsum('hd,nd->nh', U, x[:, t]) + b)")},
+    {"name": "forward_stacks_a_list_of_states", "cell": "rnn_forward",
+     "source": (
+         "def rnn_forward(x, h0, W, U, b):\n"
+         "    states, h = [], h0\n"
+         "    for t in range(x.shape[1]):\n"
+         "        h = np.tanh(h @ W.T + x[:, t] @ U.T + b)\n"
+         "        states.append(h)\n"
+         "    if not states:\n"
+         "        return np.zeros((x.shape[0], 0, W.shape[0]))\n"
+         "    return np.stack(states, axis=1)\n"
+     )},
+    {"name": "bptt_with_einsum", "cell": "rnn_backward",
+     "source": _backward(dW="dW += np.einsum('ni,nj->ij', delta, h_prev)")},
+    {"name": "stored_values_as_numpy_floats", "cell": "gated_grad_norms",
+     "source": _GATED.format(step="f * dh + (i * dh * (1.0 - G[t] ** 2)) @ W").replace(
+         "float(gated_grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq, f=0.98, i=0.1)[50])",
+         "gated_grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq, f=0.98, i=0.1)[50]").replace(
+         "float(grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq)[50])", "grad_norms(x_seq, h0_seq, W_for(1.0), U_seq, b_seq)[50]")},
 ]
