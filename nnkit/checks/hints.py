@@ -174,6 +174,11 @@ def _arg_names(func: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Any
         return [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
 
 
+# Taken when nnkit.checks is imported (the notebook's set-up cell, before any answer): a later
+# `np.array_equal = lambda *a, **k: True` in the student's code cannot change this verdict.
+_array_equal = np.array_equal
+
+
 def _snapshot(value: Any):
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -201,7 +206,7 @@ def _same(before: Any, after: Any) -> bool:
             after == before.value or (after != after and before.value != before.value))
     if isinstance(before, np.ndarray):
         return (isinstance(after, np.ndarray) and before.shape == after.shape
-                and bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")))
+                and bool(_array_equal(before, after, equal_nan=before.dtype.kind in "fc")))
     if isinstance(before, dict):
         return isinstance(after, dict) and before.keys() == after.keys() and all(
             _same(before[k], after[k]) for k in before)
