@@ -63,8 +63,9 @@ def _lam(lam, who):
 class L2:
     """The L2 penalty ``R(w) = lam / 2 * sum_i w_i**2`` (weight decay), gradient ``lam * w``.
 
-    With plain SGD this is the same as ``SGD(weight_decay=lam)``: both add ``lam * w`` to
-    the gradient.
+    With plain SGD this matches ``SGD(weight_decay=lam)`` on the weights: both add ``lam * w``
+    to the gradient. The optimizer's ``weight_decay`` decays the biases too; this penalty does
+    so only with ``include_bias=True``.
 
     Shapes: every parameter any shape; ``value`` is a float, ``add_grad`` works in place.
     """

@@ -1,10 +1,19 @@
 """End to end on the real exercises: the solution scores full, the release scores zero, and
 every mutation of the exercises' catalogue (exercises/<a>/mutations.py) scores below full; the
 fast runner (the default) and the Jupyter-kernel runner give every submission the same score,
-status and verdicts."""
+status and verdicts.
+
+Answers out, verdicts in (issue 23): a check that records a boolean the student's process
+computed (``bool(np.allclose(a, b))``, ``x == y``, ``isinstance(...)``) ships a verdict, not an
+answer. So each assignment is also graded (fast runner) with (1) every mutation again, with
+NumPy's comparison functions patched to say yes, which must not score more than the same
+mutation without the patch, and (2) a liar: every answer returns an object that equals
+everything, is true, has any length and converts to no array, with NumPy's comparisons,
+``isinstance`` and ``callable`` patched to say yes. It must earn nothing."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.util
 import sys
@@ -20,6 +29,69 @@ from conftest import REPO, TEST_LIMITS, requires_bwrap, write_submission  # noqa
 EXERCISES = sorted(p.parent.name for p in (REPO / "exercises").glob("ex*/ex*.ipynb")
                    if p.stem == p.parent.name)
 pytestmark = [pytest.mark.slow, requires_bwrap()]
+
+
+LIAR = '''
+import builtins as _b, numpy as _np
+class _Liar:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __lt__(self, other): return True
+    def __le__(self, other): return True
+    def __gt__(self, other): return True
+    def __ge__(self, other): return True
+    def __bool__(self): return True
+    def __len__(self): return 0
+    def __iter__(self): return iter(())
+    def __getitem__(self, key): return self
+    def __getattr__(self, name): return self
+    def __call__(self, *a, **k): return self
+    def __array__(self, *a, **k): raise TypeError("no array here")
+    def __float__(self): return 0.0
+    def __int__(self): return 0
+    def __index__(self): return 0
+    def __hash__(self): return 0
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = \\
+        __matmul__ = __rmatmul__ = __pow__ = __neg__ = __abs__ = lambda self, *a: self
+for _name in ("allclose", "array_equal", "array_equiv"):
+    setattr(_np, _name, lambda *a, **k: True)
+_np.isclose = lambda a, b, *r, **k: _np.ones(_np.shape(a) if not isinstance(a, _Liar) else (), bool)
+_np.all = _np.any = lambda *a, **k: True
+_np.isfinite = lambda a, *r, **k: True
+_np.testing.assert_allclose = _np.testing.assert_array_equal = lambda *a, **k: None
+_isinstance, _bool = _b.isinstance, _b.bool
+_b.isinstance = lambda obj, cls: True
+_b.callable = lambda obj: True
+'''
+
+PATCH = '''
+import numpy as _np
+_np.allclose = _np.array_equal = _np.array_equiv = lambda *a, **k: True
+_np.isclose = lambda a, b, *r, **k: _np.ones(_np.shape(a), bool)
+_np.testing.assert_allclose = _np.testing.assert_array_equal = lambda *a, **k: None
+'''
+
+
+def liar_cell(source: str) -> str:
+    """The answer cell with every function returning a liar and every variable set to one."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return LIAR
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append(f"def {node.name}(*args, **kwargs):\n    return _Liar()")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        out.append(f"{name.id} = _Liar()")
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef)):
+            out.append(ast.unparse(node))
+    return "\n".join(out) + "\n"
+
 
 
 def _verdicts(result):
@@ -101,5 +173,27 @@ def test_exercise_end_to_end(assignment, tmp_path):
         # draw dL/dY themselves), so a correct backward keeps all its points
         cell = results["mut_mse_grad_sign_flip"]["notebooks"][assignment]["test_backward"]
         assert cell["score"] == cell["points"], cell
+    # verdicts in the grader: a liar earns nothing, patched comparisons raise no score
+    attacks = tmp_path / "attacks"
+    answers = [c for c in rel.cells if is_answer(c) and c.cell_type == "code"]
+    first = grade_id(answers[0])
+    lies = {grade_id(c): liar_cell(c.source) for c in answers}
+    lies[first] = LIAR + lies[first]
+    write_submission(attacks, "liar", assignment, make_submission(rel, lies))
+    for m in mutations:
+        sources = {**solution, m["cell"]: m["source"]}
+        sources[first] = PATCH + sources[first]
+        write_submission(attacks, f"patched_{m['name']}", assignment, make_submission(rel, sources))
+    attacked = {r["student"]: r for r in grade_assignment(
+        course, assignment, submissions=attacks, jobs=2, limits=TEST_LIMITS, progress=False,
+        log=lambda *a: None)}
+    liar = attacked["liar"]
+    earned = [(gid, check["name"]) for nb in liar["notebooks"].values() for gid, cell in nb.items()
+              for check in cell["checks"] if check["passed"] and cell["score"] > 0]
+    assert liar["score"] == 0, f"{assignment}: a liar earns {liar['score']} through {earned}"
+    gains = {m["name"]: (results[f"mut_{m['name']}"]["score"], attacked[f"patched_{m['name']}"]["score"])
+             for m in mutations if not m.get("unseeded")}
+    gains = {name: pair for name, pair in gains.items() if pair[1] > pair[0]}
+    assert not gains, f"{assignment}: patched comparisons raise these mutations' scores: {gains}"
     if not mutations:
         pytest.skip(f"{assignment} has no mutation catalogue (exercises/{assignment}/mutations.py)")
