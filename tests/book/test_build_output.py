@@ -65,8 +65,8 @@ def test_stderr_shown_on_purpose_and_a_clean_cell_build(tmp_path):
 
 @pytest.mark.slow
 def test_a_traceback_shown_on_purpose_names_repository_relative_paths(tmp_path):
-    code = ("from nnkit.book.claims import claim\n"
-            "claim(2.0 > 3, 'The value is larger than three.', x=2.0)")
+    code = ("from nnkit.book.claims import above, claim\n"
+            "claim('The value is larger than three.', above(2.0, 3.0, name='x'))")
     meta = ":tags: [raises-exception]\n"
     result = build(tmp_path, {"intro": INTRO, "ch": chapter(code, meta)})
     assert result.returncode == 0, _output(result)
