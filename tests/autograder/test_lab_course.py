@@ -54,7 +54,7 @@ def test_release_records_the_failing_demonstration_cells_and_the_kernel(lab_grad
     text = "\n".join(logs)
     assert "3 ungraded cell(s) raise an error" in text and "ZeroDivisionError" in text
     assert info["kernel"]["name"] == "lab-python311" and not info["kernel"]["mapped"]
-    assert f"kernel 'lab-python311'" in text and sys.executable in text
+    assert "kernel 'lab-python311'" in text and sys.executable in text
     assert (course.release("lab1") / "measurements.csv").is_file()
 
 

@@ -8,7 +8,6 @@ submissions; the unit tests cover seeds, the roster and the parameter cell.
 from __future__ import annotations
 
 import copy
-import json
 import os
 
 import nbformat
