@@ -133,16 +133,15 @@ def _hook_flags(log: dict, cell_ids: list) -> list[str]:
 def _judge(nbref: NotebookRef, submitted: dict, log: dict, cell_ids: list) -> dict:
     counts = Counter(name for name, _ in nbref.records)
     overrun = {name for name, occ in submitted if name in counts and occ >= counts[name]}
-    errors = {}
+    errors, tampered = {}, {}    # by grade id: how the cell ended; what it changed while it ran
     for c in log.get("cells", []):
         i = c.get("index") if isinstance(c, dict) else None
-        if isinstance(i, int) and 0 <= i < len(cell_ids) and c.get("status") != "ok":
+        if not (isinstance(i, int) and 0 <= i < len(cell_ids)):
+            continue
+        if c.get("status") != "ok":
             ename = re.sub(r"[^A-Za-z0-9_.]", "", str(c.get("ename", "")))[:60]
             errors[cell_ids[i]] = ename or str(c.get("status"))[:20]
-    tampered = {}
-    for c in log.get("cells", []):
-        i = c.get("index") if isinstance(c, dict) else None
-        if isinstance(i, int) and 0 <= i < len(cell_ids) and c.get("tampered"):
+        if c.get("tampered"):
             tampered[cell_ids[i]] = ", ".join(str(x) for x in c["tampered"])[:300]
     cells = {}
     for gid, keys in nbref.info["cells"].items():
