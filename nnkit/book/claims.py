@@ -243,12 +243,28 @@ def between(value: Any, low: float, high: float, *, name: str = "value") -> Chec
                  _room(_array(value, name), low, high), True)
 
 
+def _shrink_step(ratio: float) -> float:
+    """The step that shrinks a value by `ratio` (in (0, 1]) in the metric of `perturbations`.
+
+    A step below 1 multiplies by 1 - step, a step of 1 or more divides by 1 + step: shrinking to
+    a third takes the step 2 (divide by 3), not 2/3, which `perturbations` would apply as a
+    division by 5/3 and so never reach the bound.
+    """
+    if ratio <= 0.0:
+        return 1.0          # a band down to 0: no relative move reaches it (reported as weak)
+    return 1.0 - ratio if ratio > 0.5 else 1.0 / ratio - 1.0
+
+
 def _room(x: np.ndarray, low: float, high: float) -> float:
-    """How far (relatively) `x` may move before it leaves [low, high]: a band's margin."""
+    """How far (relatively) `x` may move before it leaves [low, high]: a band's margin.
+
+    The larger of the two sides' steps, each in the metric in which `perturbations` moves a
+    value, so that a move by the room leaves the band on both sides.
+    """
     if np.all(x > 0) and low >= 0:
-        room = max(high / x.max() - 1.0, 1.0 - low / x.min())
+        room = max(high / x.max() - 1.0, _shrink_step(low / x.min()))
     elif np.all(x < 0) and high <= 0:
-        room = max(low / x.min() - 1.0, 1.0 - high / x.max())
+        room = max(low / x.min() - 1.0, _shrink_step(high / x.max()))
     else:
         room = (high - low) / 2 / max(builtins.abs(low + high) / 2, 1e-300)
     return float(np.clip(room, TEN_PERCENT, LARGEST_MARGIN))

@@ -95,6 +95,20 @@ def test_a_wide_band_that_fails_only_one_way_is_reported_as_weak():
     assert audit(between(0.01, 0.0, 100.0)).startswith("vacuous")
 
 
+@pytest.mark.parametrize("low, high", [(0.2, 2.0), (0.5, 4.0), (1.0, 3.0), (-4.0, -0.5)])
+def test_a_band_within_a_factor_of_ten_fails_both_ways_wherever_it_holds(low, high):
+    # The band's room is measured in the metric in which `perturbations` moves a value (a step
+    # of 1 or more divides), so a value anywhere in a band at most ten times wide fails both ways.
+    for x in np.linspace(low, high, 41)[1:-1]:
+        assert audit(between(float(x), low, high)) is None, x
+
+
+def test_a_band_reaching_over_ten_times_below_the_value_is_weak():
+    assert audit(between(2.0, 0.1, 5.0)).startswith("weak")   # 20 times below, 2.5 times above
+    assert audit(between(0.3, 0.2, 5.0)).startswith("weak")   # 17 times above
+    assert audit(between(2.0, 0.2, 5.0)) is None              # 10 times below, 2.5 times above
+
+
 def test_a_string_check_is_reported():
     assert audit(equal("z < -4", "z < -4")).startswith("vacuous")
 
