@@ -23,15 +23,17 @@ from nnkit.book.diagrams.drawing import BLUE, FILL, ORANGE, Diagram, arrow, canv
 
 
 def conv2d_valid(X, K, b: float = 0.0) -> np.ndarray:
-    """Cross-correlation at the 'valid' positions: (H, W), (k, k) -> (H-k+1, W-k+1)."""
+    """Equation (ch9-conv) at the 'valid' positions: (H, W), (r, r) -> (H-r+1, W-r+1)."""
     from numpy.lib.stride_tricks import sliding_window_view
 
-    return np.einsum("ijuv,uv->ij", sliding_window_view(X, K.shape), K) + b
+    windows = sliding_window_view(X, K.shape)                # (H-r+1, W-r+1, r, r)
+    return np.einsum("ijuv,uv->ij", windows, K) + b          # (H-r+1, W-r+1)
 
 
 def pool2d(A, p: int, reduce=np.max, stride: int | None = None) -> np.ndarray:
-    """p x p pooling with the given stride (default p: windows side by side, the last rows and
-    columns that fill no window dropped): (H, W) -> ((H - p) // stride + 1, (W - p) // stride + 1).
+    """Equation (ch9-pool): p x p pooling with the given stride (default p: windows side by
+    side, the last rows and columns that fill no window dropped): (H, W) -> (H', W') with
+    H' = (H - p) // stride + 1 and W' = (W - p) // stride + 1.
 
     ``out[i, j] = reduce(A[stride i : stride i + p, stride j : stride j + p])``.
     """
@@ -40,7 +42,8 @@ def pool2d(A, p: int, reduce=np.max, stride: int | None = None) -> np.ndarray:
     s = p if stride is None else stride
     if p < 1 or s < 1:
         raise ValueError(f"pool2d: the window p and the stride must be at least 1, got {p}, {s}.")
-    return reduce(sliding_window_view(np.asarray(A), (p, p))[::s, ::s], axis=(2, 3))
+    windows = sliding_window_view(np.asarray(A), (p, p))[::s, ::s]   # (H', W', p, p)
+    return reduce(windows, axis=(2, 3))                                 # (H', W')
 
 
 def _draw_matrix(ax, M, x0, y0, s, *, hl=None, hl_color=ORANGE, fill="white", label=""):
