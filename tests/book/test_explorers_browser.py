@@ -23,6 +23,7 @@ import pytest
 from nnkit.book import explorers as E
 from nnkit.book.explorers import initialization as I
 from nnkit.book.explorers.architecture import architecture_config, architecture_network
+from nnkit.book.explorers.closed_form import ACTIVATION_FAMILY
 from nnkit.book.explorers.jsexplorer import Range, script_source
 
 SCRIPT = Path(E.__file__).parent / "assets" / "explorers.js"
@@ -48,7 +49,7 @@ def _cases():
     """The points at which the page's JavaScript is evaluated (a JSON-able dict)."""
     rng = np.random.default_rng(7)
     return {
-        "z": Z.tolist(), "alphas": ALPHAS, "names": list(E.ACTIVATION_FAMILY) + ["identity"],
+        "z": Z.tolist(), "alphas": ALPHAS, "names": list(ACTIVATION_FAMILY) + ["identity"],
         "archs": ARCHS, "x": rng.uniform(-2, 2, (50, 2)).tolist(), "config": architecture_config(),
         "gd": GD, "theta0": [-4.0, 1.5], "steps": 60, "bounds": BOUNDS, "targets": TARGETS,
         "zl": np.linspace(-20, 20, 81).tolist(),
