@@ -1,18 +1,17 @@
-"""The book's side of nnkit: plotting helpers, diagrams, explorers and their HTML/JavaScript.
+"""The book's side of nnkit: plots, checked sentences, diagrams and explorers.
 
-- `viz`: matplotlib helpers and the book's style; `claims`: checked sentences.
-- `diagrams`, `diagrams_graph`, `diagrams_recurrent`, `diagrams_grid`: structure diagrams (SVG,
-  with alt text) drawn from nnkit objects.
-- `widgets`: explorers over precomputed frames (static HTML, live ipywidgets), built on
-  `_grid` (parameter specs) and `_explorer_html` (the HTML block).
-- `jsexplorer`: closed-form explorers computed by the page's JavaScript (`assets/explorers.js`).
-- `explorers`: the chapters' prebuilt explorers, some in their own modules (`architecture`,
-  `init_explorer`, `explorers_recurrent`, `explorers_grid`).
+- `viz`: the chapters' plot helpers; `style`: the palette of named roles and matplotlib settings.
+- `claims`: `claim()`, a sentence about a computed result checked while the book builds.
+- `diagrams/`: structure diagrams (SVG with alt text) drawn from nnkit objects, one module per
+  subject (networks, computation graph, recurrent cells, shattering, convolution and pooling).
+- `widgets`: `Explorer`, a frame explorer over precomputed frames (static HTML, live ipywidgets).
+- `explorers/`: the explorers' machinery (controls, HTML, the page's JavaScript in `assets/`)
+  and the chapters' prebuilt explorers, one module per subject.
 - `sphinx_offline`: a Sphinx extension keeping CDN addresses out of the pages.
 
-Imports inside the package run one way (explorers -> architecture, init_explorer,
-explorers_recurrent, explorers_grid -> jsexplorer ->
-_explorer_html -> _grid; widgets -> _explorer_html; diagrams_* -> diagrams -> viz); it depends
-on the core and `nnkit.theory`, and nothing in the core or theory imports it. matplotlib and
-ipywidgets are imported inside the functions that use them.
+Imports inside the package run one way: `widgets` and the prebuilt explorers use
+`explorers.controls`, `explorers.html` and `explorers.jsexplorer`; explorers may draw with
+`diagrams`; diagrams and plots use `style` and `viz`. The package depends on the core and
+`nnkit.theory`, and nothing in the core or theory imports it. matplotlib and ipywidgets are
+imported inside the functions that use them.
 """

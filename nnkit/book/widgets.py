@@ -32,9 +32,10 @@ Example
 >>> Explorer(render, {"w": Slider([0.5, 1.0, 2.0]), "activation": ["relu", "tanh"]},
 ...          title="A neuron")                                    # doctest: +SKIP
 
-The prebuilt explorers of the chapters live in `nnkit.book.explorers`, which imports this
-module (never the other way round); closed-form explorers computed in the page's JavaScript
-are `nnkit.book.jsexplorer.JSExplorer`.
+The prebuilt explorers of the chapters live in `nnkit.book.explorers`; closed-form explorers
+computed in the page's JavaScript are `nnkit.book.explorers.jsexplorer.JSExplorer`. This module
+builds on that package's `controls` (the parameter grid) and `html` (the HTML block and its
+pictures); nothing in the package imports it.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nnkit.book._explorer_html import explorer_html
-from nnkit.book._grid import Choice, Frames, Slider, _as_spec, _initial_index, _Param
+from nnkit.book.explorers.controls import Choice, Frames, Slider, _as_spec, _initial_index, _Param
+from nnkit.book.explorers.html import _palette_png, _rgb_pixels, explorer_html
 
 __all__ = ["Choice", "Explorer", "Frames", "Slider", "TooManyFramesError"]
 
@@ -248,28 +249,6 @@ def _encode(fig, fmt: str, dpi: int) -> bytes:
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         return buf.getvalue()
     return _palette_png(_rgb_pixels(fig, dpi))
-
-
-def _rgb_pixels(fig, dpi: int):
-    """Rasterize a Figure with Agg; return its (height, width, 3) uint8 pixels."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    fig.set_dpi(dpi)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()  # (h, w, 3)
-
-
-def _palette_png(pixels) -> bytes:
-    """PNG with an adaptive 256-colour palette: about 3x smaller than RGB, same look."""
-    from PIL import Image
-
-    image = Image.fromarray(pixels)
-    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
-    return out.getvalue()
 
 
 def _live_widget(param: _Param):

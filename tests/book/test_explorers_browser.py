@@ -1,8 +1,8 @@
-"""The closed-form explorers (nnkit.book.jsexplorer): their JavaScript equals nnkit, and they
-work in a real browser.
+"""The closed-form explorers (nnkit.book.explorers.jsexplorer): their JavaScript equals nnkit,
+and they work in a real browser.
 
-- The page's math (``NNKIT.math`` in nnkit/book/assets/explorers.js) is evaluated in node and
-  in Chromium at the same points as nnkit, and must agree within 1e-6.
+- The page's math (``NNKIT.math`` in nnkit/book/explorers/assets/explorers.js) is evaluated in
+  node and in Chromium at the same points as nnkit, and must agree within 1e-6.
 - Each explorer, served from 127.0.0.1 and opened at 390 px width: every control changes the
   figure, nothing is requested from another host, nothing overflows the width, no console
   error.
@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 
 from nnkit.book import explorers as E
-from nnkit.book import init_explorer as I
-from nnkit.book.architecture import architecture_config, architecture_network
-from nnkit.book.jsexplorer import Range, script_source
+from nnkit.book.explorers import initialization as I
+from nnkit.book.explorers.architecture import architecture_config, architecture_network
+from nnkit.book.explorers.closed_form import ACTIVATION_FAMILY
+from nnkit.book.explorers.jsexplorer import Range, script_source
 
 SCRIPT = Path(E.__file__).parent / "assets" / "explorers.js"
 TOL = 1e-6
@@ -48,7 +49,7 @@ def _cases():
     """The points at which the page's JavaScript is evaluated (a JSON-able dict)."""
     rng = np.random.default_rng(7)
     return {
-        "z": Z.tolist(), "alphas": ALPHAS, "names": list(E.ACTIVATION_FAMILY) + ["identity"],
+        "z": Z.tolist(), "alphas": ALPHAS, "names": list(ACTIVATION_FAMILY) + ["identity"],
         "archs": ARCHS, "x": rng.uniform(-2, 2, (50, 2)).tolist(), "config": architecture_config(),
         "gd": GD, "theta0": [-4.0, 1.5], "steps": 60, "bounds": BOUNDS, "targets": TARGETS,
         "zl": np.linspace(-20, 20, 81).tolist(),

@@ -1,11 +1,9 @@
-"""Tests of the structure diagrams (nnkit.book.diagrams, diagrams_recurrent, diagrams_grid):
-drawn from nnkit objects, numbers equal to nnkit's, alt text, legible at phone width, and the
-book package free of import cycles."""
+"""Tests of the structure diagrams (the nnkit.book.diagrams package): drawn from nnkit objects,
+numbers equal to nnkit's, alt text, legible at phone width, and every book module importable on
+its own (import cycles are tested for the whole of nnkit in test_package_layout.py)."""
 
 from __future__ import annotations
 
-import ast
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +13,8 @@ import pytest
 
 from nnkit import Dense, Dropout, ReLU, Sequential, Sigmoid, Tanh
 from nnkit.book import diagrams as D
-from nnkit.book import diagrams_grid as G
-from nnkit.book import diagrams_graph as GR
-from nnkit.book import diagrams_recurrent as R
+from nnkit.book.diagrams import convolution as C
+from nnkit.book.diagrams import drawing
 from nnkit.losses import BCELoss
 from nnkit.rnn_cells import GRUCell, LSTMCell, RNNCell
 
@@ -25,7 +22,7 @@ pytest.importorskip("matplotlib")
 
 
 def _texts(diagram) -> list[str]:
-    return [t.get_text() for t in diagram.figure.findobj(D._is_visible_text)]
+    return [t.get_text() for t in diagram.figure.findobj(drawing._is_visible_text)]
 
 
 def _all_diagrams():
@@ -38,13 +35,13 @@ def _all_diagrams():
         "neuron": D.neuron_diagram(Dense(3, 1, rng=rng)),
         "mlp": D.network_diagram(mlp),
         "dropout": D.dropout_diagram(drop, np.ones(4)),
-        "graph": GR.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
-        "rnn": R.unrolled_rnn_diagram(RNNCell(3, 4, rng=rng), rng.standard_normal((4, 3))),
-        "lstm": R.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
-        "gru": R.gru_cell_diagram(GRUCell(3, 4, rng=rng)),
-        "shatter": G.shattering_diagram([[0, 0], [1, 0], [0, 1]]),
-        "shatter_xor": G.shattering_diagram([[0, 0], [1, 1], [1, 0], [0, 1]]),
-        "conv": G.conv_pool_diagram(rng.integers(0, 4, (6, 6)), np.eye(3)),
+        "graph": D.computation_graph_diagram(chain, 1.5, 1.0, BCELoss()),
+        "rnn": D.unrolled_rnn_diagram(RNNCell(3, 4, rng=rng), rng.standard_normal((4, 3))),
+        "lstm": D.lstm_cell_diagram(LSTMCell(3, 4, rng=rng)),
+        "gru": D.gru_cell_diagram(GRUCell(3, 4, rng=rng)),
+        "shatter": D.shattering_diagram([[0, 0], [1, 0], [0, 1]]),
+        "shatter_xor": D.shattering_diagram([[0, 0], [1, 1], [1, 0], [0, 1]]),
+        "conv": C.conv_pool_diagram(rng.integers(0, 4, (6, 6)), np.eye(3)),
     }
 
 
@@ -59,7 +56,7 @@ def test_every_diagram_is_svg_with_alt_text_and_legible_on_a_phone(diagrams):
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg, name
         assert "<text" in svg, f"{name}: text should stay text in the SVG"
         assert len(d.alt) > 80 and "$" not in d.alt and "\\" not in d.alt, (name, d.alt)
-        assert d.figure.get_size_inches()[0] <= D.MAX_WIDTH, name
+        assert d.figure.get_size_inches()[0] <= drawing.MAX_WIDTH, name
         # about 360 px of content on a 390 px phone: no label under 10 px
         assert d.min_font_px(360) >= 9.9, (name, d.min_font_px(360))
         assert d.svg() == svg, f"{name}: the SVG must be deterministic"
@@ -88,8 +85,8 @@ def test_the_neuron_diagram_shows_the_layer_weights():
     layer = Dense(3, 1, rng=np.random.default_rng(2))
     texts = " ".join(_texts(D.neuron_diagram(layer)))
     for j, w in enumerate(layer.weight.value[0], 1):
-        assert f"$W_{{1{j}}}$ = {D.fmt(w)}" in texts
-    assert D.fmt(layer.bias.value[0]) in texts
+        assert f"$W_{{1{j}}}$ = {drawing.fmt(w)}" in texts
+    assert drawing.fmt(layer.bias.value[0]) in texts
     with pytest.raises(ValueError, match="one output unit"):
         D.neuron_diagram(Dense(3, 2, rng=np.random.default_rng(0)))
 
@@ -125,7 +122,7 @@ def test_dropout_diagram_crosses_out_exactly_the_dropped_units():
 def test_the_computation_graph_shows_nnkits_forward_values_and_gradients():
     rng = np.random.default_rng(5)
     net = Sequential(Dense(1, 1, rng=rng), Tanh(), Dense(1, 1, rng=rng), Sigmoid())
-    d = GR.computation_graph_diagram(net, 0.7, 0.0, BCELoss())
+    d = D.computation_graph_diagram(net, 0.7, 0.0, BCELoss())
     texts = " ".join(_texts(d))
     # recompute by hand: z1 = w1 x + b1, a1 = tanh z1, z2 = w2 a1 + b2, p = sigmoid z2
     w1, b1 = net[0].weight.value[0, 0], net[0].bias.value[0]
@@ -137,19 +134,19 @@ def test_the_computation_graph_shows_nnkits_forward_values_and_gradients():
     delta2 = p - 0.0  # dl/dz2 for sigmoid + BCE
     delta1 = delta2 * w2 * (1 - a1 ** 2)
     for v in (z1, a1, z2, p):
-        assert D.fmt(v) in texts
+        assert drawing.fmt(v) in texts
     for g in (delta2, delta1, delta2 * a1, delta1 * 0.7):
-        assert D.fmt(g) in texts
+        assert drawing.fmt(g) in texts
     with pytest.raises(ValueError, match="one unit per layer"):
-        GR.computation_graph_diagram(Sequential(Dense(2, 1, rng=rng)), 1.0, 1.0, BCELoss())
+        D.computation_graph_diagram(Sequential(Dense(2, 1, rng=rng)), 1.0, 1.0, BCELoss())
 
 
 def test_the_unrolled_rnn_labels_each_step_with_its_jacobian_norm():
     rng = np.random.default_rng(6)
     cell = RNNCell(2, 3, rng=rng)
     xs = rng.standard_normal((3, 2))
-    d = R.unrolled_rnn_diagram(cell, xs)
-    hs, Js = R.rnn_jacobians(cell, xs)
+    d = D.unrolled_rnn_diagram(cell, xs)
+    hs, Js = D.rnn_jacobians(cell, xs)
     # the Jacobian is dh_t/dh_{t-1}: compare with finite differences of one step
     eps = 1e-6
     h_prev = hs[1]
@@ -163,9 +160,9 @@ def test_the_unrolled_rnn_labels_each_step_with_its_jacobian_norm():
     np.testing.assert_allclose(Js[1], num, atol=1e-8)
     texts = _texts(d)
     for J in Js:
-        assert D.fmt(np.linalg.norm(J, 2)) in texts
+        assert drawing.fmt(np.linalg.norm(J, 2)) in texts
     with pytest.raises(TypeError, match="RNNCell"):
-        R.unrolled_rnn_diagram(LSTMCell(2, 3, rng=rng), xs)
+        D.unrolled_rnn_diagram(LSTMCell(2, 3, rng=rng), xs)
 
 
 def test_gated_cells_show_their_gates_and_weight_shapes(diagrams):
@@ -177,102 +174,65 @@ def test_gated_cells_show_their_gates_and_weight_shapes(diagrams):
     assert "16\u00d73" in lstm and "16\u00d74" in lstm  # 4 gates x 4 units, 3 inputs
     assert "12\u00d73" in gru and "12\u00d74" in gru
     with pytest.raises(TypeError, match="GRUCell"):
-        R.gru_cell_diagram(LSTMCell(2, 3, rng=np.random.default_rng(0)))
+        D.gru_cell_diagram(LSTMCell(2, 3, rng=np.random.default_rng(0)))
 
 
 def test_shattering_marks_the_labellings_no_line_realizes():
-    three = G.shattering_diagram([[0, 0], [1, 0], [0, 1]])
-    xor = G.shattering_diagram([[0, 0], [1, 1], [1, 0], [0, 1]])
+    three = D.shattering_diagram([[0, 0], [1, 0], [0, 1]])
+    xor = D.shattering_diagram([[0, 0], [1, 1], [1, 0], [0, 1]])
     assert not any("none" in t for t in _texts(three)) and "shattered" in three.alt
     assert sum("none" in t for t in _texts(xor)) == 2 and "not shattered" in xor.alt
     with pytest.raises(ValueError, match="1 to 4 points"):
-        G.shattering_diagram(np.zeros((5, 2)))
+        D.shattering_diagram(np.zeros((5, 2)))
 
 
 def test_conv_pool_diagram_numbers_are_the_convolution_and_pooling():
     X = np.arange(36.0).reshape(6, 6) % 5
     K = np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]])
-    A = G.conv2d_valid(X, K)
+    A = C.conv2d_valid(X, K)
     by_hand = sum(K[u, v] * X[1 + u, 2 + v] for u in range(3) for v in range(3))
     assert A[1, 2] == by_hand
-    d = G.conv_pool_diagram(X, K, at=(1, 2))
+    d = C.conv_pool_diagram(X, K, at=(1, 2))
     assert f"= {by_hand:g}".replace("-", "\u2212") in " ".join(_texts(d))
-    np.testing.assert_array_equal(G.pool2d(A, 2), [[A[:2, :2].max(), A[:2, 2:].max()],
+    np.testing.assert_array_equal(C.pool2d(A, 2), [[A[:2, :2].max(), A[:2, 2:].max()],
                                                    [A[2:, :2].max(), A[2:, 2:].max()]])
     with pytest.raises(ValueError, match="outside"):
-        G.conv_pool_diagram(X, K, at=(4, 0))
+        C.conv_pool_diagram(X, K, at=(4, 0))
 
 
 def test_pool2d_with_a_stride_and_windows_that_do_not_fit():
     A = np.arange(49.0).reshape(7, 7)
     # side by side (stride p): the last row and column fill no window and are dropped
-    np.testing.assert_array_equal(G.pool2d(A, 3), [[A[:3, :3].max(), A[:3, 3:6].max()],
+    np.testing.assert_array_equal(C.pool2d(A, 3), [[A[:3, :3].max(), A[:3, 3:6].max()],
                                                    [A[3:6, :3].max(), A[3:6, 3:6].max()]])
-    over = G.pool2d(A, 2, np.mean, stride=1)
+    over = C.pool2d(A, 2, np.mean, stride=1)
     assert over.shape == (6, 6) and over[4, 5] == A[4:6, 5:7].mean()
-    assert G.pool2d(A, 2, stride=3).tolist() == [[A[:2, :2].max(), A[:2, 3:5].max()],
+    assert C.pool2d(A, 2, stride=3).tolist() == [[A[:2, :2].max(), A[:2, 3:5].max()],
                                                  [A[3:5, :2].max(), A[3:5, 3:5].max()]]
     with pytest.raises(ValueError, match="at least 1"):
-        G.pool2d(A, 2, stride=0)
+        C.pool2d(A, 2, stride=0)
 
 
 def test_too_wide_a_canvas_is_refused():
     with pytest.raises(ValueError, match="illegible on a phone"):
-        D.canvas(8.0, 3.0)
+        drawing.canvas(8.0, 3.0)
 
 
-# -- the book package has no import cycle ------------------------------------------------------
+# -- every module of the book package imports on its own ---------------------------------------
 
-BOOK = Path(D.__file__).parent
-
-
-def _imports(path: Path) -> set[str]:
-    """Modules of nnkit.book that `path` imports (anywhere in the file, lazily or not)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            mod = node.module
-            if node.level:  # from . import x / from .x import y
-                mod = "nnkit.book" + ("." + node.module if node.module else "")
-            if mod == "nnkit.book":
-                found |= {f"nnkit.book.{a.name}" for a in node.names}
-            elif mod.startswith("nnkit.book."):
-                found.add(mod)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("nnkit.book.")}
-    return {m for m in found if (BOOK / (m.split(".")[-1] + ".py")).exists()}
+BOOK = Path(D.__file__).parent.parent
+BOOK_MODULES = sorted(".".join(p.relative_to(BOOK.parent.parent).with_suffix("").parts)
+                      .removesuffix(".__init__") for p in BOOK.rglob("*.py"))
 
 
-def test_nnkit_book_has_no_import_cycle():
-    graph = {f"nnkit.book.{p.stem}": _imports(p) for p in BOOK.glob("*.py")}
-    state: dict[str, int] = {}
-
-    def visit(m, stack):
-        if state.get(m) == 1:
-            raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(m):] + [m]))
-        if state.get(m) == 2:
-            return
-        state[m] = 1
-        for n in sorted(graph.get(m, ())):
-            visit(n, stack + [m])
-        state[m] = 2
-
-    for m in sorted(graph):
-        visit(m, [])
+def test_the_book_modules_are_found_in_their_subpackages():
+    assert {"nnkit.book.viz", "nnkit.book.diagrams", "nnkit.book.diagrams.convolution",
+            "nnkit.book.explorers", "nnkit.book.explorers.jsexplorer"} <= set(BOOK_MODULES)
 
 
-@pytest.mark.parametrize("module", sorted(p.stem for p in BOOK.glob("*.py")))
+@pytest.mark.parametrize("module", BOOK_MODULES)
 def test_each_book_module_imports_on_its_own(module):
-    subprocess.run([sys.executable, "-c", f"import nnkit.book.{module}"], check=True,
-                   capture_output=True)
-
-
-def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
-    (tmp_path / "a.py").write_text("from nnkit.book.b import x\n")
-    (tmp_path / "b.py").write_text("def f():\n    from nnkit.book import a\n")
-    monkeypatch.setitem(globals(), "BOOK", tmp_path)
-    with pytest.raises(AssertionError, match=re.escape("import cycle")):
-        test_nnkit_book_has_no_import_cycle()
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True)
 
 
 def test_a_diagram_saved_again_under_the_book_style_stays_unlaid_and_warns_nothing():
@@ -299,7 +259,7 @@ def test_an_explorer_frame_laid_out_by_hand_keeps_no_layout_across_saves():
     import warnings
 
     from nnkit.book.style import book_style
-    from nnkit.book._grid import Slider
+    from nnkit.book.explorers.controls import Slider
     from nnkit.book.widgets import Explorer
 
     def render(fig, a):

@@ -1,7 +1,7 @@
 """The counter-based generator and the network of chapter 5's initialization explorer
-(nnkit.book.init_explorer). That the page's JavaScript computes the same numbers is checked in
-tests/book/test_explorers_browser.py; here: the generator is what its docstring says, its
-numbers are standard normal, and the network is the one the chapter describes.
+(nnkit.book.explorers.initialization). That the page's JavaScript computes the same numbers is
+checked in tests/book/test_explorers_browser.py; here: the generator is what its docstring says,
+its numbers are standard normal, and the network is the one the chapter describes.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnkit.book import init_explorer as I
+from nnkit.book.explorers import initialization as I
 
 N = 1 << 20  # a million numbers: the moment checks below have room of about 5 standard errors
 

@@ -119,6 +119,10 @@ def test_the_graph_sees_the_modules_and_their_imports():
     assert "nnkit.core" in GRAPH["nnkit.layers"]  # `from .core import ...`
     assert "nnkit.theory.recurrent" in GRAPH["nnkit.theory"]  # package __init__ re-exports
     assert "nnkit.layers" in GRAPH["nnkit.theory.regions"]  # a function-level import
+    # the book's subpackages: modules two levels down, and imports between the subpackages
+    assert {"nnkit.book.diagrams.convolution", "nnkit.book.explorers.jsexplorer"} <= set(MODULES)
+    assert "nnkit.book.explorers.pooling" in GRAPH["nnkit.book.explorers"]
+    assert "nnkit.book.diagrams.convolution" in GRAPH["nnkit.book.explorers.pooling"]
 
 
 def test_the_cycle_finder_finds_a_cycle():

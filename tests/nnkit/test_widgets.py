@@ -294,13 +294,13 @@ JS_EXPLORERS = ["activation_explorer", "neuron_explorer", "architecture_explorer
                 "loss_explorer", "learning_rate_explorer", "pac_bounds_explorer",
                 "gated_gradient_explorer", "pooling_explorer"]
 
-JS_EXPLORERS += ["initialization_explorer"]  # chapter 5 (nnkit.book.init_explorer)
+JS_EXPLORERS += ["initialization_explorer"]  # chapter 5 (nnkit.book.explorers.initialization)
 
 
 @pytest.mark.parametrize("name", JS_EXPLORERS)
 def test_closed_form_explorers_are_javascript_blocks_with_continuous_controls(name):
     import nnkit.book.explorers
-    from nnkit.book.jsexplorer import JSExplorer, Range
+    from nnkit.book.explorers.jsexplorer import JSExplorer, Range
 
     ex = getattr(nnkit.book.explorers, name)()
     assert isinstance(ex, JSExplorer) and ex.title
@@ -346,7 +346,7 @@ def test_live_closed_form_explorer_is_an_ipywidgets_interactive(name):
     live = ex.live()
     assert isinstance(live, widgets.interactive)
     kinds = {type(w).__name__ for w in live.children}
-    from nnkit.book.jsexplorer import Select
+    from nnkit.book.explorers.jsexplorer import Select
 
     assert {"FloatSlider", "Output"} <= kinds
     assert ("Dropdown" in kinds) == any(isinstance(c, Select) for c in ex.controls)
@@ -357,7 +357,7 @@ def test_live_closed_form_explorer_is_an_ipywidgets_interactive(name):
 
 
 def test_js_explorer_controls_reject_bad_values():
-    from nnkit.book.jsexplorer import JSExplorer, Range, Select
+    from nnkit.book.explorers.jsexplorer import JSExplorer, Range, Select
 
     with pytest.raises(ValueError, match="outside"):
         Range("a", "a", 0.0, 1.0, 0.1, 2.0)
@@ -380,7 +380,7 @@ def test_activation_explorer_rejects_an_unknown_function():
 
 def test_architecture_network_follows_the_chosen_shape():
     from nnkit import Dense
-    from nnkit.book.architecture import architecture_network
+    from nnkit.book.explorers.architecture import architecture_network
 
     net = architecture_network([5, 3], "tanh")
     dense = [m for m in net if isinstance(m, Dense)]

@@ -1,4 +1,4 @@
-/* The book's closed-form explorers, computed in the page (nnkit/book/jsexplorer.py).
+/* The book's closed-form explorers, computed in the page (nnkit/book/explorers/jsexplorer.py).
  *
  * NNKIT.math mirrors nnkit (activations and their derivatives, a dense network's forward
  * pass, gradient descent with momentum on a quadratic, the PAC sample-size bounds); a test
@@ -245,10 +245,10 @@
   // -- the explorers --------------------------------------------------------------------------
   var KINDS = {};
 
-  // -- chapter 5: the scale of the initial weights (nnkit/book/init_explorer.py) ------------
+  // -- chapter 5: the scale of the initial weights (nnkit/book/explorers/initialization.py) ---
   // A stateless counter-based generator, written identically in NumPy
-  // (nnkit.book.init_explorer.counter_normal): normal number t of stream s under seed k is
-  // Box-Muller on the uniforms number 2p and 2p + 1 (p = floor(t / 2)), the uniform number i
+  // (nnkit.book.explorers.initialization.counter_normal): normal number t of stream s under
+  // seed k is Box-Muller on the uniforms number 2p and 2p + 1 (p = floor(t / 2)), the uniform number i
   // being (hash32(key ^ hash32(i)) + 0.5) / 2^32 with key = hash32(hash32(k) + s). hash32 is
   // the "lowbias32" integer hash (xor-shift, multiply, xor-shift, multiply, xor-shift).
   function hash32(x) {

@@ -1,6 +1,6 @@
-"""The parameter grid of an explorer: sliders, drop-down lists and precomputed frames.
+"""The controls of a frame explorer: sliders, drop-down lists and the frames they index.
 
-Shared by `nnkit.book.widgets` (which draws the frames) and `nnkit.book._explorer_html`
+Shared by `nnkit.book.widgets` (which draws the frames) and `nnkit.book.explorers.html`
 (which writes them into HTML); it imports neither, so the book package has no import cycle.
 """
 

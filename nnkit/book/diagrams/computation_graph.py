@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.book.diagrams import (BLUE, FILL, GREY, INK, ORANGE, Diagram, arrow, canvas, fmt, node,
-                                 text)
+from nnkit.book.diagrams.drawing import (BLUE, FILL, GREY, INK, ORANGE, Diagram, arrow, canvas,
+                                         fmt, node, text)
 
 __all__ = ["computation_graph_diagram"]
 

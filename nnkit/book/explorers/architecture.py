@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.book.jsexplorer import JSExplorer, Range, Select
+from nnkit.book.explorers.jsexplorer import JSExplorer, Range, Select
 
 __all__ = ["ARCH_ACTIVATIONS", "activation_layer", "architecture_config", "architecture_explorer",
            "architecture_network"]
@@ -97,7 +97,7 @@ def architecture_explorer(*, depth: int = 2, widths=(8, 8, 8, 8), activation: st
     def render(fig, *, depth, activation, view, **width_values):
         from nnkit.theory import linear_regions
 
-        from nnkit.book.diagrams import layer_table
+        from nnkit.book.diagrams.networks import layer_table
 
         chosen = [int(round(width_values[f"width{l}"])) for l in range(1, int(round(depth)) + 1)]
         net = architecture_network(chosen, activation, cfg)

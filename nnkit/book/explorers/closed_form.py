@@ -1,21 +1,13 @@
-"""The prebuilt explorers of the chapters, each a function returning an explorer.
+"""The explorers whose picture is a formula, computed in the page with continuous controls.
 
-Closed-form ones are `nnkit.book.jsexplorer.JSExplorer` blocks computed in the page's
-JavaScript with continuous controls; their `python_render` draws the same picture with nnkit
-(``.live()`` in a kernel):
+Each returns a `nnkit.book.explorers.jsexplorer.JSExplorer`; its `python_render` draws the same
+picture with nnkit (``.live()`` in a kernel):
 
 - `activation_explorer` (chapter 2): an activation, its derivative and where it saturates.
 - `neuron_explorer` (chapter 1): a single neuron's output over the plane.
-- `architecture_explorer` (chapter 1, in `nnkit.book.architecture`): choose a network's
-  depth, widths and activation; see it drawn, its parameters and what it computes.
-- `initialization_explorer` (chapter 5, in `nnkit.book.init_explorer`): activations of a deep
-  network as the initial weight scale, the activation and the depth change.
 - `loss_explorer` (chapter 3): squared error and cross-entropy on a sigmoid output.
 - `learning_rate_explorer` (chapter 4): gradient descent on an ill-conditioned quadratic.
 - `pac_bounds_explorer` (chapter 8): the sample sizes of the VC bounds.
-- `gated_gradient_explorer` (chapter 7, in `nnkit.book.explorers_recurrent`): the gradient through time of a tanh recurrence with a
-  fixed forget gate, against the vanilla network.
-- `pooling_explorer` (chapter 9, in `nnkit.book.explorers_grid`): an image with a bar, its edge feature map and the pooled map.
 """
 
 from __future__ import annotations
@@ -24,34 +16,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnkit.book.architecture import architecture_explorer, architecture_network
-from nnkit.book.explorers_grid import POOL_KERNELS, bar_image, pooling_config, pooling_explorer, pooling_maps
-from nnkit.book.explorers_recurrent import (gated_gradient_config, gated_gradient_explorer,
-                                            gated_gradient_rnn)
-from nnkit.book.init_explorer import initialization_explorer
-from nnkit.book.jsexplorer import JSExplorer, Range, Select
+from nnkit.book.explorers.jsexplorer import JSExplorer, Range, Select
 
 __all__ = [
     "activation_explorer",
     "activation_values",
-    "architecture_explorer",
-    "architecture_network",
     "gradient_descent_path",
-    "initialization_explorer",
     "learning_rate_explorer",
     "loss_explorer",
     "neuron_explorer",
     "pac_bounds_explorer",
     "saturation_mask",
     "sigmoid_losses",
-    "gated_gradient_config",
-    "gated_gradient_explorer",
-    "gated_gradient_rnn",
-    "POOL_KERNELS",
-    "bar_image",
-    "pooling_config",
-    "pooling_explorer",
-    "pooling_maps",
 ]
 
 
@@ -135,7 +111,7 @@ def neuron_explorer(*, angle: float = 30.0, norm: float = 1.5, bias: float = 0.0
     def render(fig, *, angle, norm, bias, activation):
         from nnkit import Dense
 
-        from nnkit.book.architecture import activation_layer
+        from nnkit.book.explorers.architecture import activation_layer
 
         t = np.deg2rad(angle)
         layer = Dense(2, 1, rng=np.random.default_rng(0))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.book.jsexplorer import JSExplorer, Range, Select
+from nnkit.book.explorers.jsexplorer import JSExplorer, Range, Select
 
 __all__ = ["INIT_ACTIVATIONS", "counter_normal", "counter_uniform", "hash32", "init_config",
            "init_histogram", "init_inputs", "init_layer_outputs", "init_network",

@@ -1,4 +1,5 @@
-"""The HTML block of an `nnkit.book.widgets.Explorer`: controls, picture, frames and a little script.
+"""The HTML of an explorer: the block of an `nnkit.book.widgets.Explorer` (controls, picture,
+frames and a little script), and the JSON and PNG pieces a `JSExplorer` shares with it.
 
 Self-contained on purpose: plain inline JavaScript (no require.js, no CDN, no request), so an
 explorer stays interactive in the static book, in a trusted notebook and in a saved page.
@@ -9,10 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import json
 from collections.abc import Sequence
 
-from nnkit.book._grid import Frames, Slider, _initial_index, _Param
+from nnkit.book.explorers.controls import Frames, Slider, _initial_index, _Param
 
 __all__ = ["explorer_html"]
 
@@ -145,3 +147,28 @@ def explorer_html(explorer, frames: Frames) -> str:
     parts.append(f"<script>{_SCRIPT % {'id': json.dumps(uid)}}</script>")
     parts.append("</div>")
     return "\n".join(parts)
+
+
+# -- pictures ------------------------------------------------------------------------------
+
+
+def _rgb_pixels(fig, dpi: int):
+    """Rasterize a Figure with Agg; return its (height, width, 3) uint8 pixels."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()  # (h, w, 3)
+
+
+def _palette_png(pixels) -> bytes:
+    """PNG with an adaptive 256-colour palette: about 3x smaller than RGB, same look."""
+    from PIL import Image
+
+    image = Image.fromarray(pixels)
+    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()

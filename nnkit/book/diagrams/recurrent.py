@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.book.diagrams import (BLUE, FILL, GREEN, GREY, ORANGE, Diagram, arrow, box, canvas,
-                                 fmt, node, text)
+from nnkit.book.diagrams.drawing import (BLUE, FILL, GREEN, GREY, ORANGE, Diagram, arrow, box,
+                                         canvas, fmt, node, text)
 
 __all__ = ["gru_cell_diagram", "lstm_cell_diagram", "rnn_jacobians", "unrolled_rnn_diagram"]
 

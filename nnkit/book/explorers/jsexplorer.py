@@ -4,7 +4,8 @@ Where the picture is a formula (an activation, a neuron, a small network on the 
 gradient step on a quadratic, a PAC bound), the page itself can compute it for any value of
 the controls, so nothing is precomputed. A `JSExplorer` is an HTML block: labelled sliders
 and drop-down lists, an empty figure, a JSON configuration and the script
-``nnkit/book/assets/explorers.js`` inlined (a page that holds several blocks runs it once).
+``nnkit/book/explorers/assets/explorers.js`` inlined (a page that holds several blocks runs it
+once).
 It works in the static book, in a trusted notebook and in a saved page, with no kernel and
 no request. The script's numbers are nnkit's: ``tests/book/test_explorers_browser.py``
 evaluates both at the same points.
@@ -25,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nnkit.book._explorer_html import _json_for_script
+from nnkit.book.explorers.html import _json_for_script, _palette_png, _rgb_pixels
 
 __all__ = ["JSExplorer", "Range", "Select", "script_source"]
 
@@ -36,7 +37,8 @@ KINDS = ("init_scale", "activation", "neuron", "architecture", "learning_rate", 
 def script_source() -> str:
     """The explorers' JavaScript as inlined in a page: ``assets/explorers.js`` without its
     comments, indentation and blank lines (newlines kept, so the code is unchanged)."""
-    text = resources.files("nnkit.book").joinpath("assets/explorers.js").read_text("utf-8")
+    script = resources.files("nnkit.book.explorers").joinpath("assets/explorers.js")
+    text = script.read_text("utf-8")
     text = re.sub(r"\A\s*/\*.*?\*/", "", text, count=1, flags=re.S)  # the header comment
     lines = (line.strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line and not line.startswith("//"))
@@ -177,7 +179,6 @@ class JSExplorer:
         from matplotlib.figure import Figure
 
         from nnkit.book.viz import book_rc
-        from nnkit.book.widgets import _palette_png, _rgb_pixels
 
         with matplotlib.rc_context(book_rc()):
             fig = Figure(figsize=(7, 3.2), layout="constrained")

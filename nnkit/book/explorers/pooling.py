@@ -2,15 +2,15 @@
 
 An image with a vertical bar (fractional positions cover a pixel partly), its edge feature map
 (ReLU of a 2x2 convolution) and the pooled map, with the pooling type, window and stride as
-controls. `pooling_maps` computes the three maps with `nnkit.book.diagrams_grid`'s convolution
-and pooling; ``assets/explorers.js`` computes the same in the page.
+controls. `pooling_maps` computes the three maps with the convolution and pooling of
+`nnkit.book.diagrams.convolution`; ``assets/explorers.js`` computes the same in the page.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nnkit.book.jsexplorer import JSExplorer, Range, Select
+from nnkit.book.explorers.jsexplorer import JSExplorer, Range, Select
 
 __all__ = ["POOL_KERNELS", "bar_image", "pooling_config", "pooling_explorer", "pooling_maps"]
 
@@ -50,11 +50,11 @@ def pooling_maps(shift: float, width: float = 1.0, kernel: str = "left edge",
                  config: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(image, feature map, pooled map)``: the bar image, the ReLU of its valid convolution
     with the 2 x 2 `kernel`, and that map pooled with p x p windows at the given stride
-    (default p). Uses `nnkit.book.diagrams_grid.conv2d_valid` and ``pool2d``.
+    (default p). Uses `nnkit.book.diagrams.convolution.conv2d_valid` and ``pool2d``.
 
     Shapes: (size, size), (size - 1, size - 1), ((size - 1 - p) // stride + 1, same).
     """
-    from nnkit.book.diagrams_grid import conv2d_valid, pool2d
+    from nnkit.book.diagrams.convolution import conv2d_valid, pool2d
 
     cfg = pooling_config() if config is None else config
     if kernel not in cfg["kernels"] or pooling not in ("max", "average"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.book.jsexplorer import JSExplorer, Range
+from nnkit.book.explorers.jsexplorer import JSExplorer, Range
 
 __all__ = ["gated_gradient_config", "gated_gradient_explorer", "gated_gradient_rnn"]
 
