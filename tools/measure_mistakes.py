@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 
 import exercise_harness as harness  # noqa: E402
 
-from autograder import scoring  # noqa: E402
 from nnkit import checks  # noqa: E402
 
 
@@ -51,34 +50,16 @@ def _load(path: Path):
     return assignment, list(getattr(module, "MUTATIONS", [])), list(getattr(module, "VARIANTS", []))
 
 
-def _cell_points(nb) -> dict[str, float]:
-    return {harness.grade_id(c): float(harness.nbgrader_meta(c)["points"])
-            for c in nb.cells if harness.is_test(c)}
-
-
 def judge(source, reference: dict, submitted: dict) -> dict:
     """Visible/hidden verdicts and the per-cell scores of one run's records."""
-    points = _cell_points(source)
-    by_cell: dict[str, list] = {}
-    for key in sorted(reference):
-        by_cell.setdefault(reference[key].cell, []).append(key)
-    visible = hidden = False
-    scores = {}
-    for gid, keys in by_cell.items():
-        verdicts = []
-        for key in keys:
-            passed = checks.compare(reference[key], submitted.get(key)).passed
-            verdicts.append({"name": key[0], "passed": passed})
-            if not passed:
-                if checks.is_hidden(key[0]):
-                    hidden = True
-                else:
-                    visible = True
-        scores[gid] = scoring.cell_score(points[gid], keys, verdicts, reference, submitted)
-    for gid in points:          # a test cell without any record scores nothing
-        scores.setdefault(gid, 0.0)
-    return {"visible": visible, "hidden": hidden, "score": sum(scores.values()),
-            "full": sum(points.values()),
+    failed = [key for key, ref in reference.items()
+              if not checks.compare(ref, submitted.get(key)).passed]
+    points = harness.cell_points(source)
+    scores = {gid: 0.0 for gid in points}      # a test cell without any record scores nothing
+    scores.update(harness.point_scores(source, reference, submitted))
+    return {"visible": any(not checks.is_hidden(k[0]) for k in failed),
+            "hidden": any(checks.is_hidden(k[0]) for k in failed),
+            "score": sum(scores.values()), "full": sum(points.values()),
             "lost": {gid: points[gid] - s for gid, s in scores.items() if s < points[gid]}}
 
 

@@ -257,6 +257,34 @@ def cell_scores(nb, run: Run, reference: dict, submitted: dict) -> dict[str, boo
     return scores
 
 
+def cell_points(nb) -> dict[str, float]:
+    """Test cell grade_id -> its nbgrader points."""
+    return {grade_id(c): float(nbgrader_meta(c)["points"]) for c in nb.cells if is_test(c)}
+
+
+def cell_keys(reference: dict) -> dict[str, list]:
+    """Test cell grade_id -> the keys of the reference records attributed to it, sorted."""
+    keys: dict[str, list] = {}
+    for key in sorted(reference):
+        keys.setdefault(reference[key].cell, []).append(key)
+    return keys
+
+
+def point_scores(nb, reference: dict, submitted: dict) -> dict[str, float]:
+    """Test cell -> score, as ``autograder grade`` computes it from the verdicts (partial
+    credit included); a cell with no reference record is left out."""
+    from autograder import scoring
+    from nnkit import checks
+
+    points = cell_points(nb)
+    scores = {}
+    for gid, keys in cell_keys(reference).items():
+        verdicts = [{"name": k[0], "passed": checks.compare(reference[k], submitted.get(k)).passed}
+                    for k in keys]
+        scores[gid] = scoring.cell_score(points[gid], keys, verdicts, reference, submitted)
+    return scores
+
+
 @dataclass
 class Evaluation:
     name: str

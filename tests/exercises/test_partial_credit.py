@@ -17,46 +17,25 @@ score the harness's runs (made once per session, see conftest.py) with the autog
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import exercise_harness as harness
 from autograder import scoring
 from nnkit import checks
 
 
-def _cell_points(nb) -> dict[str, float]:
-    return {harness.grade_id(c): float(harness.nbgrader_meta(c)["points"])
-            for c in nb.cells if harness.is_test(c)}
-
-
-def _cell_keys(reference: dict) -> dict[str, list]:
-    keys = defaultdict(list)
-    for key, rec in sorted(reference.items()):
-        keys[rec.cell].append(key)
-    return keys
-
-
 def _partial_cells(reference: dict) -> dict[str, list]:
-    return {gid: keys for gid, keys in _cell_keys(reference).items()
+    return {gid: keys for gid, keys in harness.cell_keys(reference).items()
             if any(reference[k].params.get("points") is not None for k in keys)}
 
 
 def _scores(evaluation, submitted: dict) -> dict[str, float]:
     """Test cell -> score, as ``autograder grade`` computes it from the verdicts."""
-    reference = evaluation.reference_records
-    points = _cell_points(evaluation.source)
-    scores = {}
-    for gid, keys in _cell_keys(reference).items():
-        verdicts = [{"name": k[0], "passed": checks.compare(reference[k], submitted.get(k)).passed}
-                    for k in keys]
-        scores[gid] = scoring.cell_score(points[gid], keys, verdicts, reference, submitted)
-    return scores
+    return harness.point_scores(evaluation.source, evaluation.reference_records, submitted)
 
 
 def test_partial_credit_points_add_up(evaluation):
     reference = evaluation.reference_records
-    points = _cell_points(evaluation.source)
-    cells = _cell_keys(reference)
+    points = harness.cell_points(evaluation.source)
+    cells = harness.cell_keys(reference)
     problems = scoring.check_points(evaluation.name, cells, reference, points)
     assert not problems, problems
     for gid, keys in _partial_cells(reference).items():
@@ -73,12 +52,12 @@ def test_partial_credit_points_add_up(evaluation):
 
 def test_solution_scores_full_marks(evaluation):
     scores = _scores(evaluation, evaluation.reference_records)
-    assert scores == _cell_points(evaluation.source)
+    assert scores == harness.cell_points(evaluation.source)
 
 
 def test_a_mutation_earns_partial_credit(evaluation):
     partial = _partial_cells(evaluation.reference_records)
-    points = _cell_points(evaluation.source)
+    points = harness.cell_points(evaluation.source)
     fractional = []
     for name, run in evaluation.mutation_runs.items():
         for gid, score in _scores(evaluation, evaluation.records_of(run)).items():

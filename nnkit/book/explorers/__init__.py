@@ -32,25 +32,9 @@ from nnkit.book.explorers.initialization import initialization_explorer
 from nnkit.book.explorers.pooling import (POOL_KERNELS, bar_image, pooling_config,
                                           pooling_explorer, pooling_maps)
 
-__all__ = [
-    "activation_explorer",
-    "activation_values",
-    "architecture_explorer",
-    "architecture_network",
-    "gradient_descent_path",
-    "initialization_explorer",
-    "learning_rate_explorer",
-    "loss_explorer",
-    "neuron_explorer",
-    "pac_bounds_explorer",
-    "saturation_mask",
-    "sigmoid_losses",
-    "gated_gradient_config",
-    "gated_gradient_explorer",
-    "gated_gradient_rnn",
-    "POOL_KERNELS",
-    "bar_image",
-    "pooling_config",
-    "pooling_explorer",
-    "pooling_maps",
-]
+from nnkit.book.explorers import closed_form, gated_gradient, pooling
+
+# What the chapters import from here: every public name of the three subject modules that
+# re-export all they have, and the explorers of the other two (architecture, initialization).
+__all__ = [*closed_form.__all__, *gated_gradient.__all__, *pooling.__all__,
+           "architecture_explorer", "architecture_network", "initialization_explorer"]
